@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AppealsConfig(AppConfig):
+    name = "appeals"
+    verbose_name = _("Appeal desk")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Modules that plug guards and listeners into the workflow register on import.
+        from appeals.services import appeals  # noqa: F401

@@ -1,0 +1,25 @@
+"""Domain models, one module per concept."""
+
+from .appeal import Appeal, AppealEvent, AppealState, ReferenceSequence
+from .audit import AuditEvent
+from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
+from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
+from .user import Role, User
+
+__all__ = [
+    "AccountType",
+    "Appeal",
+    "AppealEvent",
+    "AppealState",
+    "AuditEvent",
+    "BanIncident",
+    "Enterprise",
+    "IncidentKind",
+    "MessagingAccount",
+    "Platform",
+    "ReasonCategory",
+    "ReferenceSequence",
+    "Role",
+    "Severity",
+    "User",
+]

@@ -1,0 +1,31 @@
+"""Panels on the case page, contributed by each capability without editing the page.
+
+A capability registers `render(request, appeal) -> str | None` under a name and an order;
+the case view renders every registered panel in order. Return None to show nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    order: int
+    render: Callable
+
+
+_panels: dict[str, Panel] = {}
+
+
+def register_panel(name: str, order: int, render: Callable) -> None:
+    _panels[name] = Panel(name, order, render)
+
+
+def render_panels(request, appeal) -> list[str]:
+    html = []
+    for panel in sorted(_panels.values(), key=lambda p: p.order):
+        out = panel.render(request, appeal)
+        if out:
+            html.append(out)
+    return html

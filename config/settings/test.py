@@ -1,0 +1,27 @@
+"""Test settings: the real PostgreSQL and Redis on this machine unless told otherwise."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/appeals")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
+
+from .base import *  # noqa: E402,F401,F403
+from .base import BASE_DIR, DATABASES, REST_FRAMEWORK  # noqa: E402
+
+# A thin backend that lets the test runner flush the append-only audit table
+# (production keeps the stock backend, where TRUNCATE is refused by the trigger).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "tests.db_backend"
+# Parallel checkouts on one machine each take their own test database (TEST_DB_NAME).
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_appeals")}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / ".test-media" / os.environ.get("TEST_DB_NAME", "test_appeals")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "token": "10000/min"}}
+LANGUAGE_CODE = "en"
+
+# A worker process started by the tests works on the test database, not the dev one.
+if os.environ.get("TEST_WORKER_DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["TEST_WORKER_DATABASE_NAME"]

@@ -1,0 +1,149 @@
+"""Shared fixtures: named personas, a case at each stage, and a real Celery worker."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from appeals.services import appeals as appeal_services
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- personas ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def enterprise(db):
+    return factories.EnterpriseFactory(name="上海晨光贸易有限公司")
+
+
+@pytest.fixture
+def other_enterprise(db):
+    return factories.EnterpriseFactory(name="Foreign Co")
+
+
+@pytest.fixture
+def enterprise_admin(enterprise):
+    return factories.UserFactory(username="admin-a", enterprise=enterprise)
+
+
+@pytest.fixture
+def other_admin(other_enterprise):
+    return factories.UserFactory(username="admin-b", enterprise=other_enterprise)
+
+
+@pytest.fixture
+def first_reviewer(db):
+    return factories.UserFactory(username="reviewer-1", is_first_reviewer=True, is_second_reviewer=True, is_staff=True)
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return factories.UserFactory(username="reviewer-2", is_first_reviewer=True, is_second_reviewer=True, is_staff=True)
+
+
+@pytest.fixture
+def manager(db):
+    return factories.UserFactory(username="manager", is_manager=True, is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def account(enterprise):
+    return factories.AccountFactory(enterprise=enterprise)
+
+
+@pytest.fixture
+def incident(account, enterprise_admin):
+    return factories.IncidentFactory(account=account, created_by=enterprise_admin)
+
+
+# --- a case at each stage -------------------------------------------------------------------
+
+
+@pytest.fixture
+def draft_appeal(incident, enterprise_admin):
+    return appeal_services.appeal_create(
+        by=enterprise_admin, incident=incident, statement="We did not spam; please lift the ban.", contact_phone="13812345678"
+    )
+
+
+@pytest.fixture
+def submitted_appeal(draft_appeal, enterprise_admin):
+    """Submitted and accepted into the first-review queue (no intake guard holds it)."""
+    return appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+
+
+@pytest.fixture
+def claimed_appeal(submitted_appeal, first_reviewer):
+    return appeal_services.appeal_claim(appeal=submitted_appeal, by=first_reviewer)
+
+
+@pytest.fixture
+def second_review_appeal(claimed_appeal, first_reviewer):
+    return appeal_services.appeal_first_review(appeal=claimed_appeal, by=first_reviewer, decision="approve")
+
+
+# --- a real Celery worker ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery worker` process consuming from the test Redis, writing to the test database.
+
+    Tests that use it need committed data: mark them `@pytest.mark.django_db(transaction=True)`.
+    """
+    from config.celery import app
+
+    db_name = settings.DATABASES["default"]["NAME"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TEST_WORKER_DATABASE_NAME": db_name,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    with django_db_blocker.unblock():
+        app.control.purge()
+    log = open(ROOT / f".celery-worker-{db_name}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=2",
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{db_name}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited early; see {log.name}")
+        if app.control.ping(timeout=0.5):
+            break
+    else:
+        proc.kill()
+        raise RuntimeError("celery worker did not answer a ping within 60 s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
+    """Poll until predicate() is truthy (for effects a worker process produces)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
