@@ -4,6 +4,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from appeals import models
+from appeals.services.audit import audit_object
+
+_AUDITED_USER_FIELDS = ("username", "email", "is_active", "is_staff", "is_superuser", "enterprise_id",
+                        "is_first_reviewer", "is_second_reviewer", "is_manager")
 
 
 @admin.register(models.User)
@@ -11,6 +15,16 @@ class DeskUserAdmin(UserAdmin):
     list_display = ("username", "email", "enterprise", "is_first_reviewer", "is_second_reviewer", "is_manager", "is_superuser")
     list_filter = ("is_first_reviewer", "is_second_reviewer", "is_manager", "is_superuser", "enterprise")
     fieldsets = (*UserAdmin.fieldsets, ("Desk", {"fields": ("enterprise", "phone", "is_first_reviewer", "is_second_reviewer", "is_manager")}))
+
+    def save_model(self, request, obj, form, change):
+        """Role and access changes made here are audited like every other administrative action."""
+        before = {}
+        if change:
+            old = models.User.objects.get(pk=obj.pk)
+            before = {f: getattr(old, f) for f in _AUDITED_USER_FIELDS}
+        super().save_model(request, obj, form, change)
+        after = {f: getattr(obj, f) for f in _AUDITED_USER_FIELDS}
+        audit_object(actor=request.user, action="user.update" if change else "user.create", obj=obj, before=before, after=after)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -4,6 +4,8 @@ from .base import *  # noqa: F401,F403
 from .base import env
 
 DEBUG = False
+# Static files straight from the app process, compressed and cache-busted (after collectstatic).
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]  # noqa: F405
 SECRET_KEY = env("SECRET_KEY")  # required: no default in production
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
