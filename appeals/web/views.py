@@ -4,6 +4,7 @@ Reads go through appeals.selectors (so another tenant's case is a 404), writes t
 the services; a DomainError comes back to the user as a form error, never a 500.
 """
 
+from dataclasses import dataclass, field
 from functools import wraps
 
 from django.contrib import messages
@@ -190,50 +191,62 @@ def _stage_role_field(appeal) -> str:
     return "is_second_reviewer" if appeal.state == AppealState.SECOND_REVIEW else "is_first_reviewer"
 
 
-def _action_groups(appeal, user, bound: ActionForm | None, posted_action: str | None):
-    """The forms this user may use on this case now, grouped the way people decide."""
+@dataclass
+class ActionGroup:
+    """One form on the case page: a set of related actions the user may take now."""
+
+    key: str
+    title: str
+    actions: list[Action]
+    choice: bool = False  # several actions: pick one with a radio button
+    comment: bool = False
+    assignee: bool = False
+    form: ActionForm | None = None
+    options: list[dict] = field(default_factory=list)
+
+
+def _action_groups(appeal, user, bound: ActionForm | None, posted_action: str | None) -> list[ActionGroup]:
+    """The forms this user may use on this case now, grouped the way people decide.
+
+    The workflow says which actions the role may take in this state; the claim checks here
+    only hide buttons that would certainly be refused (the guards still decide).
+    """
     allowed = set(available_actions(appeal, user))
-
-    def entry(action):
-        transition = TABLE[(appeal.state, action)]
-        return {"value": action.value, "label": action.label, "comment_required": transition.comment_required}
-
-    specs = []
-    if Action.SUBMIT in allowed:
-        specs.append(("submit", gettext_lazy("Submit the appeal"), [Action.SUBMIT], False, False, False))
-    if Action.RESUBMIT in allowed:
-        specs.append(("resubmit", gettext_lazy("Send the information asked for"), [Action.RESUBMIT], False, True, False))
-    if Action.CLAIM_FIRST in allowed and appeal.first_reviewer_id is None:
-        specs.append(("claim", gettext_lazy("Take this case"), [Action.CLAIM_FIRST], False, False, False))
-    if Action.CLAIM_SECOND in allowed and appeal.second_reviewer_id is None and appeal.first_reviewer_id != user.pk:
-        specs.append(("claim", gettext_lazy("Take this case"), [Action.CLAIM_SECOND], False, False, False))
     first = [a for a in (Action.RECOMMEND_APPROVE, Action.RECOMMEND_REJECT, Action.REQUEST_INFO, Action.ESCALATE) if a in allowed]
-    if first and appeal.first_reviewer_id == user.pk:
-        specs.append(("decision", gettext_lazy("First review decision"), first, True, True, False))
     second = [a for a in (Action.APPROVE, Action.REJECT, Action.RETURN) if a in allowed]
-    if second and appeal.second_reviewer_id == user.pk:
-        specs.append(("decision", gettext_lazy("Second review decision"), second, True, True, False))
     manager = [a for a in (Action.DECIDE_APPROVE, Action.DECIDE_REJECT) if a in allowed]
+
+    groups = []
+    if Action.SUBMIT in allowed:
+        groups.append(ActionGroup("submit", gettext_lazy("Submit the appeal"), [Action.SUBMIT]))
+    if Action.RESUBMIT in allowed:
+        groups.append(ActionGroup("resubmit", gettext_lazy("Send the information asked for"), [Action.RESUBMIT], comment=True))
+    if Action.CLAIM_FIRST in allowed and appeal.first_reviewer_id is None:
+        groups.append(ActionGroup("claim", gettext_lazy("Take this case"), [Action.CLAIM_FIRST]))
+    if Action.CLAIM_SECOND in allowed and appeal.second_reviewer_id is None and appeal.first_reviewer_id != user.pk:
+        groups.append(ActionGroup("claim", gettext_lazy("Take this case"), [Action.CLAIM_SECOND]))
+    if first and appeal.first_reviewer_id == user.pk:
+        groups.append(ActionGroup("decision", gettext_lazy("First review decision"), first, choice=True, comment=True))
+    if second and appeal.second_reviewer_id == user.pk:
+        groups.append(ActionGroup("decision", gettext_lazy("Second review decision"), second, choice=True, comment=True))
     if manager:
-        specs.append(("decision", gettext_lazy("Decide the escalated case"), manager, True, True, False))
+        groups.append(ActionGroup("decision", gettext_lazy("Decide the escalated case"), manager, choice=True, comment=True))
     if Action.REASSIGN in allowed:
-        specs.append(("reassign", gettext_lazy("Reassign the reviewer"), [Action.REASSIGN], False, True, True))
+        groups.append(ActionGroup("reassign", gettext_lazy("Reassign the reviewer"), [Action.REASSIGN], comment=True, assignee=True))
     if Action.WITHDRAW in allowed:
-        specs.append(("withdraw", gettext_lazy("Withdraw the appeal"), [Action.WITHDRAW], False, True, False))
+        groups.append(ActionGroup("withdraw", gettext_lazy("Withdraw the appeal"), [Action.WITHDRAW], comment=True))
 
     assignees = selectors.reviewers(role_field=_stage_role_field(appeal))
-    groups = []
-    for key, title, actions, choice, comment, assignee in specs:
-        values = {a.value for a in actions}
-        form = bound if bound is not None and posted_action in values else ActionForm(assignees=assignees, prefix=None)
-        groups.append({
-            "key": key, "title": title, "actions": [entry(a) for a in actions], "choice": choice,
-            "comment": comment, "assignee": assignee, "form": form,
-        })
-    if bound is not None and not any(g["form"] is bound for g in groups):
+    for group in groups:
+        group.options = [
+            {"value": a.value, "label": a.label, "comment_required": TABLE[(appeal.state, a)].comment_required}
+            for a in group.actions
+        ]
+        posted_here = bound is not None and posted_action in {a.value for a in group.actions}
+        group.form = bound if posted_here else ActionForm(assignees=assignees)
+    if bound is not None and not any(g.form is bound for g in groups):
         # The posted action is no longer on offer (the case moved on): show why on top.
-        groups.insert(0, {"key": "error", "title": _("Your last action"), "actions": [], "choice": False,
-                          "comment": False, "assignee": False, "form": bound})
+        groups.insert(0, ActionGroup("error", _("Your last action"), [], form=bound))
     return groups
 
 
@@ -262,10 +275,7 @@ def appeal_detail(request, reference):
                 target = request.POST.get("next", "")
                 if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
                     return redirect(target)
-                try:
-                    return redirect("appeal_detail", reference=selectors.appeal_get(user=user, reference=reference).reference)
-                except NotFound:
-                    return redirect("home")
+                return redirect("appeal_detail", reference=appeal.reference)
         else:
             status = 400
     incident = appeal.incident

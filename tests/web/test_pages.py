@@ -3,10 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appeals.models import Appeal, AppealState, BanIncident
 from appeals.services import appeals as appeal_services
+from appeals.web import panels
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +95,7 @@ def test_monthly_phone_limit_is_a_field_error_and_leaves_no_incident(login, ente
 def test_comment_required_is_a_field_error_on_the_case_page(login, claimed_appeal, first_reviewer):
     response = login(first_reviewer).post(f"/appeals/{claimed_appeal.reference}/", {"action": "recommend_reject", "comment": ""})
     assert response.status_code == 400
-    form = next(g["form"] for g in response.context["groups"] if g["key"] == "decision")
+    form = next(g.form for g in response.context["groups"] if g.key == "decision")
     assert form.errors["comment"] == ["A comment is required for this action."]
     claimed_appeal.refresh_from_db()
     assert claimed_appeal.state == AppealState.FIRST_REVIEW
@@ -101,7 +104,7 @@ def test_comment_required_is_a_field_error_on_the_case_page(login, claimed_appea
 def test_first_reviewer_cannot_take_the_second_review(login, second_review_appeal, first_reviewer):
     client = login(first_reviewer)
     page = client.get(f"/appeals/{second_review_appeal.reference}/")
-    assert not any(g["key"] == "claim" for g in page.context["groups"])  # not even offered
+    assert not any(g.key == "claim" for g in page.context["groups"])  # not even offered
     response = client.post(f"/appeals/{second_review_appeal.reference}/", {"action": "claim_second"})
     assert response.status_code == 403
     assert "someone other than the first reviewer" in response.content.decode()
@@ -127,7 +130,7 @@ def test_whole_lifecycle_through_the_pages(login, enterprise_admin, account, fir
     admin.post("/appeals/new/", _new_appeal_data(account, save_draft="1"))
     ref = Appeal.objects.get().reference
     page = admin.get(f"/appeals/{ref}/")
-    assert [g["key"] for g in page.context["groups"]] == ["submit", "withdraw"]
+    assert [g.key for g in page.context["groups"]] == ["submit", "withdraw"]
     assert admin.post(f"/appeals/{ref}/", {"action": "submit"}).status_code == 302
 
     r1 = login(first_reviewer)
@@ -157,7 +160,7 @@ def test_request_info_and_resubmit(login, enterprise_admin, claimed_appeal, firs
     admin = login(enterprise_admin)
     page = admin.get(f"/appeals/{ref}/")
     assert "Send the licence scan." in page.content.decode()
-    assert [g["key"] for g in page.context["groups"]] == ["resubmit", "withdraw"]
+    assert [g.key for g in page.context["groups"]] == ["resubmit", "withdraw"]
     admin.post(f"/appeals/{ref}/", {"action": "resubmit", "comment": "Uploaded."})
     claimed_appeal.refresh_from_db()
     assert claimed_appeal.state == AppealState.FIRST_REVIEW
@@ -257,3 +260,37 @@ def test_language_switch_shows_chinese(login, enterprise_admin):
 def test_accept_language_picks_chinese_for_anonymous(client):
     body = client.get("/login/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
     assert "登录" in body
+
+
+def test_registered_panels_render_on_the_case_page(login, enterprise_admin, submitted_appeal, monkeypatch):
+    monkeypatch.setattr(panels, "_panels", {})
+    panels.register_panel("later", 20, lambda request, appeal: "<p id='p-later'>second</p>")
+    panels.register_panel("first", 10, lambda request, appeal: f"<p id='p-first'>{appeal.reference}</p>")
+    panels.register_panel("hidden", 5, lambda request, appeal: None)
+    body = login(enterprise_admin).get(f"/appeals/{submitted_appeal.reference}/").content.decode()
+    assert f"<p id='p-first'>{submitted_appeal.reference}</p>" in body  # marked safe, not escaped
+    assert body.index("p-first") < body.index("p-later")
+
+
+def test_list_pages_run_a_constant_number_of_queries(login, enterprise_admin, first_reviewer, account):
+    def file(n):
+        for _ in range(n):
+            incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)
+            appeal = appeal_services.appeal_create(by=enterprise_admin, incident=incident, statement="x", contact_phone=f"1350000{Appeal.objects.count():04d}")
+            appeal_services.appeal_submit(appeal=appeal, by=enterprise_admin)
+
+    def count(client, path):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return len(ctx)
+
+    admin, reviewer = login(enterprise_admin), login(first_reviewer)
+    file(2)
+    few = [count(admin, "/appeals/"), count(admin, "/dashboard/"), count(reviewer, "/queues/first/")]
+    file(8)
+    assert [count(admin, "/appeals/"), count(admin, "/dashboard/"), count(reviewer, "/queues/first/")] == few
+
+
+def test_new_appeal_without_accounts_says_what_to_do(login, enterprise_admin, settings):
+    body = login(enterprise_admin).get("/appeals/new/").content.decode()
+    assert 'id="no-accounts"' in body and settings.APPEALS["HOTLINE"] in body
