@@ -7,6 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from appeals import workflow
+from appeals.exceptions import GuardFailed
 from appeals.models import Appeal, AppealState, BanIncident
 from appeals.services import appeals as appeal_services
 from appeals.web import panels
@@ -294,3 +296,21 @@ def test_list_pages_run_a_constant_number_of_queries(login, enterprise_admin, fi
 def test_new_appeal_without_accounts_says_what_to_do(login, enterprise_admin, settings):
     body = login(enterprise_admin).get("/appeals/new/").content.decode()
     assert 'id="no-accounts"' in body and settings.APPEALS["HOTLINE"] in body
+
+
+def test_save_and_submit_keeps_the_draft_when_a_guard_refuses(login, enterprise_admin, account, monkeypatch):
+    """A capability's SUBMIT guard (evidence, verification) refuses: the draft is kept and the reason shown."""
+    def evidence_missing(appeal, by, data):
+        raise GuardFailed("Upload the business licence first.", code="evidence_incomplete")
+
+    monkeypatch.setitem(workflow._guards, workflow.Action.SUBMIT, [evidence_missing])
+    client = login(enterprise_admin)
+    response = client.post("/appeals/new/", _new_appeal_data(account, submit_now="1"), follow=True)
+    appeal = Appeal.objects.get()
+    assert appeal.state == AppealState.DRAFT
+    assert response.redirect_chain[-1][0] == f"/appeals/{appeal.reference}/"
+    assert "Upload the business licence first." in response.content.decode()
+    # Submitting from the case page is refused the same way, as a 409 with the message on the form.
+    again = client.post(f"/appeals/{appeal.reference}/", {"action": "submit"})
+    assert again.status_code == 409
+    assert "Upload the business licence first." in again.content.decode()
