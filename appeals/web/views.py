@@ -236,7 +236,10 @@ def _action_groups(appeal, user, bound: ActionForm | None, posted_action: str | 
     if Action.WITHDRAW in allowed:
         groups.append(ActionGroup("withdraw", gettext_lazy("Withdraw the appeal"), [Action.WITHDRAW], comment=True))
 
+    # The second stage is never offered to the case's first reviewer (the guard would refuse).
     assignees = selectors.reviewers(role_field=_stage_role_field(appeal))
+    if appeal.state == AppealState.SECOND_REVIEW:
+        assignees = assignees.exclude(pk=appeal.first_reviewer_id)
     for group in groups:
         group.options = [
             {"value": a.value, "label": a.label, "comment_required": TABLE[(appeal.state, a)].comment_required}

@@ -314,3 +314,17 @@ def test_save_and_submit_keeps_the_draft_when_a_guard_refuses(login, enterprise_
     again = client.post(f"/appeals/{appeal.reference}/", {"action": "submit"})
     assert again.status_code == 409
     assert "Upload the business licence first." in again.content.decode()
+
+
+def test_reassign_on_the_case_page_never_offers_the_first_reviewer_for_second_review(
+    login, manager, second_review_appeal, first_reviewer, second_reviewer
+):
+    page = login(manager).get(f"/appeals/{second_review_appeal.reference}/")
+    reassign = next(g for g in page.context["groups"] if g.key == "reassign")
+    assert list(reassign.form.fields["assignee"].queryset) == [second_reviewer]
+    # Forcing it anyway is refused by the domain, shown on the form.
+    response = login(manager).post(
+        f"/appeals/{second_review_appeal.reference}/", {"action": "reassign", "assignee": first_reviewer.pk}
+    )
+    assert response.status_code == 403
+    assert "someone other than the first reviewer" in response.content.decode()

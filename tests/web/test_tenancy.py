@@ -98,3 +98,10 @@ def test_new_appeal_refuses_a_foreign_account(login, other_admin, account):
     assert response.status_code == 400
     assert response.context["form"].errors["account"]
     assert not Appeal.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "enterprise_admin"])
+def test_unknown_page_is_a_plain_404(request, login, persona):
+    response = login(_persona(request, persona)).get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Not found" in response.content.decode()
