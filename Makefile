@@ -36,8 +36,10 @@ check-deploy: $(VENV)/.runtime
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=appeals.example.com \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING --settings=config.settings.production
 
+# From the root so that templates/ is scanned too; the catalogue lands in LOCALE_PATHS (appeals/locale).
 messages: $(VENV)/.dev
-	cd appeals && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/python ../manage.py compilemessages
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete -i .venv -i tests -i benchmarks -i staticfiles -i media -i scripts
+	$(BIN)/python manage.py compilemessages -i .venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .test-media staticfiles

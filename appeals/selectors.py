@@ -7,7 +7,7 @@ object is simply not found. Desk staff see every enterprise, but not applicants'
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from appeals.exceptions import NotFound
 from appeals.models import Appeal, AppealEvent, AppealState, BanIncident, Enterprise, MessagingAccount, User
@@ -94,3 +94,32 @@ def escalated_cases(*, user) -> QuerySet[Appeal]:
 
 def reviewers(*, role_field: str) -> QuerySet[User]:
     return User.objects.filter(is_active=True, **{role_field: True}).order_by("username")
+
+
+def appeals_filtered(*, user, state: str = "", kind: str = "", date_from=None, date_to=None) -> QuerySet[Appeal]:
+    """The case list: the user's appeals narrowed by state, incident kind and filing date (local days)."""
+    qs = appeals_for(user)
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(incident__kind=kind)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def appeal_state_counts(*, user) -> dict[str, int]:
+    """How many of the user's visible appeals are in each state (every state present, zero if none)."""
+    counts = dict.fromkeys(AppealState.values, 0)
+    for row in appeals_for(user).order_by().values("state").annotate(n=Count("id")):
+        counts[row["state"]] = row["n"]
+    return counts
+
+
+def accounts_of_enterprise(*, user) -> QuerySet[MessagingAccount]:
+    """The messaging accounts an applicant may file for: their own enterprise's only."""
+    if not user or not user.is_authenticated or not user.is_enterprise_admin:
+        return MessagingAccount.objects.none()
+    return accounts_for(user).order_by("display_name", "id")

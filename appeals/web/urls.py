@@ -1,2 +1,19 @@
+"""The site's pages, mounted at the root. Capabilities append their own includes below."""
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from appeals.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="appeals/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("appeals/", views.appeal_list, name="appeal_list"),
+    path("appeals/new/", views.appeal_new, name="appeal_new"),
+    path("appeals/<str:reference>/", views.appeal_detail, name="appeal_detail"),
+    path("queues/first/", views.queue_first, name="queue_first"),
+    path("queues/second/", views.queue_second, name="queue_second"),
+    path("manager/", views.manager, name="manager"),
+]
