@@ -7,7 +7,7 @@ object is simply not found. Desk staff see every enterprise, but not applicants'
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from appeals.exceptions import NotFound
 from appeals.models import Appeal, AppealEvent, AppealState, BanIncident, Enterprise, MessagingAccount, User
@@ -94,3 +94,12 @@ def escalated_cases(*, user) -> QuerySet[Appeal]:
 
 def reviewers(*, role_field: str) -> QuerySet[User]:
     return User.objects.filter(is_active=True, **{role_field: True}).order_by("username")
+
+
+def desk_user_find(*, identifier: str) -> User | None:
+    """An active review-desk user by username or numeric id (a manager reassigning a case)."""
+    lookup = Q(username=identifier)
+    if identifier.isascii() and identifier.isdigit() and len(identifier) < 19:
+        lookup |= Q(pk=int(identifier))
+    desk = Q(is_first_reviewer=True) | Q(is_second_reviewer=True) | Q(is_superuser=True)
+    return User.objects.filter(lookup, desk, is_active=True).order_by("pk").first()
