@@ -15,7 +15,7 @@ from rest_framework import serializers
 from appeals import selectors
 from appeals.models import AccountType, AppealState, IncidentKind, Platform, ReasonCategory, Severity
 from appeals.services.appeals import FirstReviewDecision, ManagerDecision, SecondReviewDecision
-from appeals.validators import validate_mobile
+from appeals.validators import MOBILE_RE, validate_mobile
 from appeals.workflow import Action, available_actions
 
 # Free-text caps: generous for a human, small enough that a client cannot park megabytes.
@@ -24,6 +24,16 @@ COMMENT_MAX = 4_000
 NOTICE_MAX = 5_000
 # No messaging platform existed before this; anything earlier is a typo or garbage.
 EARLIEST_BAN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@extend_schema_field({"type": "string", "pattern": MOBILE_RE.pattern, "example": "13812345678"})
+class MobileField(serializers.CharField):
+    """A mainland China mobile number, checked by the same validator as the models."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 11)
+        super().__init__(**kwargs)
+        self.validators.append(validate_mobile)
 
 
 def _user(request):
@@ -207,7 +217,7 @@ class IncidentSeverityInput(serializers.Serializer):
 class AppealCreateInput(serializers.Serializer):
     incident = serializers.PrimaryKeyRelatedField(queryset=selectors.incidents_for(None))
     statement = serializers.CharField(max_length=STATEMENT_MAX)
-    contact_phone = serializers.CharField(max_length=11, validators=[validate_mobile])
+    contact_phone = MobileField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -218,7 +228,7 @@ class AppealUpdateInput(serializers.Serializer):
     """A draft's own text only; everything else about an appeal is the workflow's."""
 
     statement = serializers.CharField(max_length=STATEMENT_MAX, required=False)
-    contact_phone = serializers.CharField(max_length=11, validators=[validate_mobile], required=False)
+    contact_phone = MobileField(required=False)
 
 
 class CommentInput(serializers.Serializer):

@@ -40,6 +40,7 @@ def _errors(*codes: int) -> dict:
 
 
 READ_ERRORS = _errors(401, 404)
+LIST_ERRORS = _errors(400, 401, 404)  # a bad filter value; a page past the end
 WRITE_ERRORS = _errors(400, 401, 403, 404)
 VERB_ERRORS = _errors(400, 401, 403, 404, 409)
 
@@ -48,7 +49,7 @@ VERB_ERRORS = _errors(400, 401, 403, 404, 409)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List messaging accounts", responses={200: s.AccountOutput(many=True), **READ_ERRORS}),
+    list=extend_schema(summary="List messaging accounts", responses={200: s.AccountOutput(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(summary="One messaging account", responses={200: s.AccountOutput, **READ_ERRORS}),
     create=extend_schema(summary="Register a messaging account of your enterprise", request=s.AccountCreateInput,
                          responses={201: s.AccountOutput, **WRITE_ERRORS}),
@@ -97,7 +98,7 @@ class AccountViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List ban incidents", responses={200: s.IncidentOutput(many=True), **READ_ERRORS}),
+    list=extend_schema(summary="List ban incidents", responses={200: s.IncidentOutput(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(summary="One ban incident", responses={200: s.IncidentOutput, **READ_ERRORS}),
     create=extend_schema(summary="Record a ban incident on one of your accounts", request=s.IncidentCreateInput,
                          responses={201: s.IncidentOutput, **WRITE_ERRORS}),
@@ -146,7 +147,7 @@ def _verb_schema(summary: str, request=None, description: str = ""):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List appeals", responses={200: s.AppealListOutput(many=True), **READ_ERRORS}),
+    list=extend_schema(summary="List appeals", responses={200: s.AppealListOutput(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(summary="One appeal with its incident, account, prior incidents and your available actions",
                            responses={200: s.AppealDetailOutput, **READ_ERRORS}),
     create=extend_schema(summary="File a draft appeal", request=s.AppealCreateInput,
