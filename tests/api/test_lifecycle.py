@@ -138,3 +138,19 @@ def test_detail_shows_incident_account_prior_incidents_and_actions(api_as, submi
     }
     own = api_as(submitted_appeal.filed_by).get(f"/api/v1/appeals/{submitted_appeal.reference}/").json()
     assert [a["verb"] for a in own["available_actions"]] == ["withdraw"]
+
+
+def test_second_claim_is_409_naming_the_claimer(api_as, claimed_appeal, second_reviewer):
+    r = api_as(second_reviewer).post(f"/api/v1/appeals/{claimed_appeal.reference}/claim/")
+    assert r.status_code == 409
+    assert r.json()["code"] == "already_claimed"
+    assert "reviewer-1" in r.json()["detail"]
+
+
+def test_withdraw_and_then_nothing_more(api_as, submitted_appeal, enterprise_admin, first_reviewer):
+    r = api_as(enterprise_admin).post(f"/api/v1/appeals/{submitted_appeal.reference}/withdraw/",
+                                      {"comment": "Unbanned by the platform meanwhile."}, format="json")
+    assert r.status_code == 200 and r.json()["state"] == "withdrawn"
+    r = api_as(first_reviewer).post(f"/api/v1/appeals/{submitted_appeal.reference}/claim/")
+    assert r.status_code == 409
+    assert r.json()["state"] == "withdrawn"
