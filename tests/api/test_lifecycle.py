@@ -74,8 +74,12 @@ def test_first_reviewer_cannot_do_the_second_review(api_as, second_review_appeal
     assert r.status_code == 403
     assert r.json()["code"] == "separation_of_duties"
     assert set(r.json()) == {"detail", "code", "fields"}
+    # Nor can they decide it directly without the claim.
+    r = api_as(first_reviewer).post(f"/api/v1/appeals/{ref}/second-review/", {"decision": "approve"}, format="json")
+    assert r.status_code == 403
     second_review_appeal.refresh_from_db()
     assert second_review_appeal.second_reviewer is None
+    assert second_review_appeal.state == "second_review"
 
 
 def test_first_reviewer_cannot_approve_a_case_claimed_by_someone_else(api_as, second_claimed_appeal, first_reviewer):
