@@ -7,7 +7,7 @@ object is simply not found. Desk staff see every enterprise, but not applicants'
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from appeals.exceptions import NotFound
 from appeals.models import Appeal, AppealEvent, AppealState, BanIncident, Enterprise, MessagingAccount, User
@@ -123,3 +123,12 @@ def accounts_of_enterprise(*, user) -> QuerySet[MessagingAccount]:
     if not user or not user.is_authenticated or not user.is_enterprise_admin:
         return MessagingAccount.objects.none()
     return accounts_for(user).order_by("display_name", "id")
+
+
+def desk_user_find(*, identifier: str) -> User | None:
+    """An active review-desk user by username or numeric id (a manager reassigning a case)."""
+    lookup = Q(username=identifier)
+    if identifier.isascii() and identifier.isdigit() and len(identifier) < 19:
+        lookup |= Q(pk=int(identifier))
+    desk = Q(is_first_reviewer=True) | Q(is_second_reviewer=True) | Q(is_superuser=True)
+    return User.objects.filter(lookup, desk, is_active=True).order_by("pk").first()
