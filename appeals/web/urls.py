@@ -4,10 +4,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from appeals.web import views
+from appeals.web.auth import ThrottledLoginView
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="appeals/login.html", redirect_authenticated_user=True), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("appeals/", views.appeal_list, name="appeal_list"),
