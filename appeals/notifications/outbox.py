@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from kombu import pools
 
 from appeals.exceptions import ValidationFailed
 from appeals.models import Channel, Message, MessageState
@@ -46,6 +47,19 @@ def _conf(key):
 # --- queueing ------------------------------------------------------------------------------
 
 
+def _publish_pool():
+    """Pooled broker connections that fail at once when the broker is down.
+
+    Celery's own producer would retry connecting for broker_connection_timeout (seconds
+    per message) inside the request that committed; the outbox makes waiting pointless.
+    """
+    from appeals.tasks.notifications import deliver_message
+
+    app = deliver_message.app
+    conn = app.connection_for_write(transport_options={"max_retries": 0, "socket_connect_timeout": 2, "socket_timeout": 5})
+    return pools.connections[conn]
+
+
 def enqueue(message_id: int) -> bool:
     """Publish the delivery task now; False (logged) if the broker is unreachable."""
     from appeals.tasks.notifications import deliver_message
@@ -54,7 +68,11 @@ def enqueue(message_id: int) -> bool:
     if _conf("QUEUE"):
         options["queue"] = _conf("QUEUE")
     try:
-        deliver_message.apply_async((message_id,), **options)
+        if deliver_message.app.conf.task_always_eager:
+            deliver_message.apply_async((message_id,), **options)
+        else:
+            with _publish_pool().acquire(block=True, timeout=5) as connection:
+                deliver_message.apply_async((message_id,), connection=connection, **options)
         return True
     except Exception:  # broker down: the row stays queued and the sweeper retries
         logger.warning("could not publish delivery of message %s; the outbox sweeper will retry", message_id, exc_info=True)

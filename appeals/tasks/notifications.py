@@ -26,6 +26,7 @@ def deliver_message(self, message_id: int) -> str:
     return result.state
 
 
-@shared_task(name="appeals.tasks.outbox_sweep", acks_late=True, time_limit=_N["TASK_TIME_LIMIT"])
+@shared_task(name="appeals.tasks.outbox_sweep", acks_late=True, soft_time_limit=_N["TASK_SOFT_TIME_LIMIT"],
+             time_limit=_N["TASK_TIME_LIMIT"])
 def outbox_sweep() -> int:
     return outbox.outbox_sweep()
