@@ -154,7 +154,7 @@ def test_sigkill_mid_send_delivers_exactly_once(workers, provider, queue, capsys
         state_at_kill = row.state
         provider.delay_seconds = 0.0
 
-        workers(f"k{trial}b")
+        second = workers(f"k{trial}b")
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
             row.refresh_from_db()
@@ -165,6 +165,7 @@ def test_sigkill_mid_send_delivers_exactly_once(workers, provider, queue, capsys
         sends = len(provider.sent_for(key))
         outcomes.append({"trial": trial, "state_at_kill": state_at_kill, "final": row.state, "sends": sends,
                          "attempts": row.attempts, "reason": row.reason})
+        second.stop()  # the next trial's kill must hit the only worker on the queue
 
     duplicates = sum(1 for o in outcomes if o["sends"] > 1)
     missing = sum(1 for o in outcomes if o["sends"] == 0)
