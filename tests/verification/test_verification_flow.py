@@ -8,7 +8,16 @@ from django.db import connection
 from django.utils import timezone
 
 from appeals.exceptions import GuardFailed, InvalidTransition, PermissionDenied, RateLimited, ValidationFailed
-from appeals.models import AppealEvent, AppealState, AuditEvent, ChallengeState, Channel, Message, MessageState, VerificationChallenge
+from appeals.models import (
+    AppealEvent,
+    AppealState,
+    AuditEvent,
+    ChallengeState,
+    Channel,
+    Message,
+    MessageState,
+    VerificationChallenge,
+)
 from appeals.services import verification as svc
 
 from .conftest import deliver_queued, last_code, last_token

@@ -8,7 +8,6 @@ import socket
 import time
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from appeals.models import Appeal, AppealState, Channel, Message, MessageState
@@ -148,7 +147,8 @@ def test_sigkill_mid_send_delivers_exactly_once(workers, provider, queue, capsys
             time.sleep(0.2)
         else:
             # Kill as soon as the claim is committed: before or during the HTTP request.
-            wait_for(lambda: Message.objects.filter(pk=row.pk, state=MessageState.SENDING).exists(), timeout=20, interval=0.01)
+            claimed = Message.objects.filter(pk=row.pk, state=MessageState.SENDING)
+            wait_for(claimed.exists, timeout=20, interval=0.01)
         first.kill()
         row.refresh_from_db()
         state_at_kill = row.state
