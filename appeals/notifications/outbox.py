@@ -23,7 +23,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -178,6 +178,12 @@ def _dispatch(payload: _Payload) -> str:
 
 def _finish(message_id: int, **fields) -> Message:
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The outcome need not wait for its own fsync: if PostgreSQL itself crashed and
+            # lost it, the row is back to "sending" and is reconciled with the provider like
+            # any interrupted send. The claim before the provider call stays synchronous.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         message = Message.objects.select_for_update().get(pk=message_id)
         for key, value in fields.items():
             setattr(message, key, value)
