@@ -28,8 +28,36 @@ def provider():
     server.stop()
 
 
+def _reset_broker_pools():
+    from kombu import pools
+
+    from config.celery import app
+
+    pools.reset()  # closes and forgets every pooled connection and producer
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
-def queue(settings):
+def broker_prefix(settings):
+    """A private key prefix on the shared Redis for this test and its workers.
+
+    The fault workers run with a 6 s visibility timeout; under their own prefix it can
+    only ever restore their own unacknowledged messages, never another test's.
+    """
+    from config.celery import app
+
+    prefix = f"faults-{settings.DATABASES['default']['NAME']}:"
+    original = dict(app.conf.broker_transport_options or {})
+    _reset_broker_pools()
+    app.conf.broker_transport_options = {**original, "global_keyprefix": prefix}
+    yield prefix
+    _reset_broker_pools()
+    app.conf.broker_transport_options = original
+
+
+@pytest.fixture
+def queue(settings, broker_prefix):
     name = f"notifications-faults-{settings.DATABASES['default']['NAME']}"
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "QUEUE": name}
     from config.celery import app
@@ -48,7 +76,7 @@ def _queue_exists(conn, name) -> bool:
 
 
 @pytest.fixture
-def workers(provider, queue):
+def workers(provider, queue, broker_prefix):
     started = []
 
     def start(tag="w"):
@@ -57,6 +85,7 @@ def workers(provider, queue):
             "ALIBABA_SMS_ENDPOINT": provider.endpoint,
             "ALIBABA_SMS_ACCESS_KEY_ID": provider.KEY_ID,
             "ALIBABA_SMS_ACCESS_KEY_SECRET": provider.SECRET,
+            "CELERY_BROKER_KEYPREFIX": broker_prefix,
         }).start()
         started.append(worker)
         return worker
@@ -78,20 +107,12 @@ def broker_unreachable():
     from config.celery import app
 
     good = app.conf.broker_url
-
-    def reset_pools():
-        from kombu import pools
-
-        pools.reset()  # closes and forgets every pooled connection and producer
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    reset_pools()
+    _reset_broker_pools()
     app.conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
     try:
         yield
     finally:
-        reset_pools()
+        _reset_broker_pools()
         app.conf.broker_url = good
 
 
