@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from appeals.models import Appeal, ChallengeState, Channel, Message, VerificationChallenge
 from appeals.services.verification import mask_email, mask_phone
@@ -21,9 +21,21 @@ def _destination(appeal: Appeal, channel: str) -> str:
     return enterprise.legal_rep_mobile if channel == Channel.SMS else enterprise.admin_email
 
 
-def appeal_messages(*, appeal: Appeal) -> QuerySet[Message]:
+TEMPLATE_LABELS = {
+    "verification_code": _("SMS verification code"),
+    "verification_email": _("Email confirmation link"),
+    "appeal_needs_info": _("Request for information"),
+    "appeal_decided": _("Decision"),
+    "appeal_escalated": _("Moved to the hotline channel"),
+}
+
+
+def appeal_messages(*, appeal: Appeal) -> list[Message]:
     """The messages sent about one appeal (the caller already holds a user-scoped appeal)."""
-    return Message.objects.filter(appeal=appeal).order_by("created_at", "id")
+    messages = list(Message.objects.filter(appeal=appeal).order_by("created_at", "id"))
+    for message in messages:
+        message.label = TEMPLATE_LABELS.get(message.template, message.template)
+    return messages
 
 
 @dataclass

@@ -37,6 +37,7 @@ class MessageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     template = serializers.CharField()
+    label = serializers.CharField()
     state = serializers.ChoiceField(choices=MessageState.choices)
     reason = serializers.CharField()
     attempts = serializers.IntegerField()

@@ -4,6 +4,8 @@ Runs inside the transition's transaction, so the outbox rows commit (or roll bac
 with the state change; delivery is published only after commit.
 """
 
+from django.core import checks
+
 from appeals.models import AppealState, Channel, VerificationChallenge
 from appeals.notifications.outbox import message_queue
 from appeals.services import verification  # noqa: F401  (registers the ACCEPT guard)
@@ -42,3 +44,18 @@ def on_transition(appeal, transition, by, event) -> None:
 
 
 register_listener(on_transition)
+
+
+@checks.register()
+def check_time_limits(app_configs=None, **kwargs):
+    """A send must be killed before its lease lapses, and both before Redis redelivers it."""
+    from django.conf import settings
+
+    n = settings.NOTIFICATIONS
+    visibility = (settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}).get("visibility_timeout", 3600)
+    if not n["TASK_SOFT_TIME_LIMIT"] <= n["TASK_TIME_LIMIT"] < n["SEND_LEASE_SECONDS"] < visibility:
+        return [checks.Error(
+            "Notification time limits must satisfy soft <= hard time limit < send lease < broker visibility timeout "
+            f"(now {n['TASK_SOFT_TIME_LIMIT']} / {n['TASK_TIME_LIMIT']} / {n['SEND_LEASE_SECONDS']} / {visibility} s).",
+            id="appeals.E401")]
+    return []

@@ -32,7 +32,8 @@ def test_status_shows_masked_destinations_and_message_states(pending_appeal, ent
     assert channels["sms"]["state"] == "pending" and channels["sms"]["attempts_left"] == 5
     assert 0 < channels["sms"]["resend_in"] <= 60
     assert channels["email"]["destination"].startswith(enterprise.admin_email[0] + "***@")
-    assert {(m["channel"], m["state"]) for m in body["messages"]} == {("sms", "sent"), ("email", "sent")}
+    assert {(m["channel"], m["state"], m["label"]) for m in body["messages"]} == {
+        ("sms", "sent", "SMS verification code"), ("email", "sent", "Email confirmation link")}
     assert body["appeal_state"] == "submitted"
 
 

@@ -163,3 +163,14 @@ def test_sweeper_publishes_stranded_rows_only(sms_outbox, settings):
     assert fresh.pk not in published
     # A re-published queued row is not published again at the next sweep.
     assert outbox.outbox_sweep(now=now + timedelta(seconds=1)) == 1 and _published(queue) == [dead.pk]
+
+
+def test_system_check_orders_the_time_limits(settings):
+    from appeals.notifications.listeners import check_time_limits
+
+    assert check_time_limits() == []
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SEND_LEASE_SECONDS": 30}  # shorter than the 60 s hard limit
+    assert [e.id for e in check_time_limits()] == ["appeals.E401"]
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SEND_LEASE_SECONDS": 90}
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
+    assert [e.id for e in check_time_limits()] == ["appeals.E401"]
