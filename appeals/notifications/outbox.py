@@ -236,7 +236,14 @@ def message_deliver(*, message_id: int) -> DeliveryResult:
             message.reason = _("Not sent: the verification was completed or replaced before delivery.")
             message.save()
             return DeliveryResult(message_id, message.state, detail="obsolete")
-        payload = _build(message, {**message.params, **secret})
+        try:
+            payload = _build(message, {**message.params, **secret})
+        except Exception as exc:  # a template that cannot render would otherwise be swept forever
+            logger.exception("message %s cannot be prepared", message_id)
+            message.state = MessageState.FAILED
+            message.reason = _("Could not be prepared: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+            message.save()
+            return DeliveryResult(message_id, message.state, detail="unrenderable")
         message.state, message.claimed_at, message.next_attempt_at = MessageState.SENDING, now, None
         message.attempts += 1
         message.save()

@@ -174,3 +174,12 @@ def test_system_check_orders_the_time_limits(settings):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SEND_LEASE_SECONDS": 90}
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
     assert [e.id for e in check_time_limits()] == ["appeals.E401"]
+
+
+def test_a_message_that_cannot_be_prepared_fails_once_instead_of_looping():
+    message = outbox.message_queue(channel=Channel.EMAIL, recipient="a@example.com", template="no_such_template",
+                                   params={}, idempotency_key="mail:broken")
+    assert outbox.message_deliver(message_id=message.pk).state == MessageState.FAILED
+    message.refresh_from_db()
+    assert message.reason.startswith("Could not be prepared: TemplateDoesNotExist") and message.attempts == 0
+    assert outbox.outbox_sweep(now=timezone.now() + timedelta(hours=1)) == 0
