@@ -94,3 +94,18 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(models.ReferenceSequence)
 class ReferenceSequenceAdmin(ReadOnlyAdmin):
     list_display = ("year", "last")
+
+
+@admin.register(models.VerificationChallenge)
+class VerificationChallengeAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "channel", "state", "attempts", "created_at", "expires_at", "verified_at")
+    list_filter = ("channel", "state")
+    search_fields = ("appeal__reference",)
+    exclude = ("secret_hash",)
+
+
+@admin.register(models.Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("idempotency_key", "channel", "template", "state", "attempts", "created_at", "sent_at")
+    list_filter = ("channel", "state", "template")
+    search_fields = ("idempotency_key", "appeal__reference", "recipient")

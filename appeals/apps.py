@@ -9,4 +9,5 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         # Modules that plug guards and listeners into the workflow register on import.
+        from appeals.notifications import listeners  # noqa: F401  (verification guard + notifications)
         from appeals.services import appeals  # noqa: F401

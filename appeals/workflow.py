@@ -152,6 +152,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                comment_required=True, guards=(_holds_first_claim,), effects=(_remember_stage,)),
     Transition(S.FIRST_REVIEW, Action.ESCALATE, S.ESCALATED, Role.FIRST_REVIEWER,
                comment_required=True, guards=(_holds_first_claim,)),
+    # A submitted case that cannot be verified goes to the manual (hotline) channel.
+    Transition(S.SUBMITTED, Action.ESCALATE, S.ESCALATED, Role.FIRST_REVIEWER, comment_required=True),
     Transition(S.SECOND_REVIEW, Action.CLAIM_SECOND, S.SECOND_REVIEW, Role.SECOND_REVIEWER,
                guards=(_unclaimed_second, _not_the_first_reviewer), effects=(_claim_second,)),
     Transition(S.SECOND_REVIEW, Action.APPROVE, S.APPROVED, Role.SECOND_REVIEWER,

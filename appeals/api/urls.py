@@ -23,4 +23,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include(v1)),
+    path("v1/", include("appeals.api.verification")),  # verification (issue #4)
 ]

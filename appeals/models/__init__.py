@@ -4,7 +4,9 @@ from .appeal import Appeal, AppealEvent, AppealState, ReferenceSequence
 from .audit import AuditEvent
 from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
+from .message import Message, MessageState
 from .user import Role, User
+from .verification import ChallengeState, Channel, VerificationChallenge
 
 __all__ = [
     "AccountType",
@@ -13,8 +15,12 @@ __all__ = [
     "AppealState",
     "AuditEvent",
     "BanIncident",
+    "ChallengeState",
+    "Channel",
     "Enterprise",
     "IncidentKind",
+    "Message",
+    "MessageState",
     "MessagingAccount",
     "Platform",
     "ReasonCategory",
@@ -22,4 +28,5 @@ __all__ = [
     "Role",
     "Severity",
     "User",
+    "VerificationChallenge",
 ]

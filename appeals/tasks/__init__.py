@@ -1,5 +1,6 @@
 """Thin Celery entry points, one module per capability: take ids, reload, call a service."""
 
 from .audit import verify_audit_chain
+from .notifications import deliver_message, outbox_sweep
 
-__all__ = ["verify_audit_chain"]
+__all__ = ["deliver_message", "outbox_sweep", "verify_audit_chain"]

@@ -1,7 +1,7 @@
 """The site's pages, mounted at the root. Capabilities append their own includes below."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from appeals.web import views
 from appeals.web.auth import ThrottledLoginView
@@ -17,4 +17,5 @@ urlpatterns = [
     path("queues/first/", views.queue_first, name="queue_first"),
     path("queues/second/", views.queue_second, name="queue_second"),
     path("manager/", views.manager, name="manager"),
+    path("", include("appeals.web.verification")),  # verification (issue #4)
 ]

@@ -200,3 +200,59 @@ APPEALS_DEFAULT_SEVERITY = {
     "permanent_ban": "severe",
     "entity_ban": "severe",
 }
+
+# --- Verification and notifications ---------------------------------------------------
+# Source: ../shared/DOMAIN.md "Verification: two independent proofs" (SMS code to the legal
+# representative, time-limited link to the registered email) and issue #4's limits.
+VERIFICATION = {
+    # Off only for fixtures/demo data that must skip intake; production leaves it on.
+    "REQUIRED": env.bool("VERIFICATION_REQUIRED", default=True),
+    "SMS_CODE_DIGITS": 6,
+    "SMS_CODE_TTL_SECONDS": env.int("SMS_CODE_TTL_SECONDS", default=600),  # 10 minutes
+    "SMS_MAX_WRONG_ATTEMPTS": 5,
+    "RESEND_COOLDOWN_SECONDS": env.int("VERIFICATION_RESEND_COOLDOWN", default=60),
+    # Rolling 24-hour caps on verification messages.
+    "SMS_DAILY_CAP_PER_PHONE": env.int("SMS_DAILY_CAP_PER_PHONE", default=10),
+    "DAILY_CAP_PER_APPEAL": env.int("VERIFICATION_DAILY_CAP_PER_APPEAL", default=5),
+    "EMAIL_TOKEN_TTL_SECONDS": env.int("EMAIL_TOKEN_TTL_SECONDS", default=24 * 3600),
+    "EMAIL_TOKEN_SALT": "appeals.verification.email-link",
+}
+# Absolute links in emails (the email-confirmation link) start with this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+NOTIFICATIONS = {
+    # Provider errors are retried with exponential back-off: base * 2**(attempt-1), capped.
+    "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6),
+    "BACKOFF_BASE_SECONDS": env.float("NOTIFICATIONS_BACKOFF_BASE", default=5.0),
+    "BACKOFF_MAX_SECONDS": env.float("NOTIFICATIONS_BACKOFF_MAX", default=600.0),
+    # Below the broker's visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS) so a stuck
+    # send is killed before Redis hands the task to another worker.
+    "TASK_SOFT_TIME_LIMIT": env.int("NOTIFICATIONS_TASK_SOFT_TIME_LIMIT", default=50),
+    "TASK_TIME_LIMIT": env.int("NOTIFICATIONS_TASK_TIME_LIMIT", default=60),
+    # A claimed ("sending") row older than this belongs to a dead worker (> TASK_TIME_LIMIT).
+    "SEND_LEASE_SECONDS": env.int("NOTIFICATIONS_SEND_LEASE", default=90),
+    # The sweeper re-enqueues queued rows older than this (the broker was down at commit).
+    "SWEEP_AFTER_SECONDS": env.int("NOTIFICATIONS_SWEEP_AFTER", default=60),
+    "SWEEP_BATCH": 500,
+    # Empty: Celery's default queue. Tests give their own workers a private queue.
+    "QUEUE": env("NOTIFICATIONS_QUEUE", default=""),
+}
+CELERY_BEAT_SCHEDULE["notifications-outbox-sweep"] = {"task": "appeals.tasks.outbox_sweep", "schedule": 60.0}
+
+# SMS backends work like EMAIL_BACKEND: console (default), locmem (tests), file, alibaba.
+SMS_BACKEND = env("SMS_BACKEND", default="appeals.notifications.sms.backends.console.SmsBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "sms-outbox"))
+# Alibaba Cloud SMS (dysmsapi SendSms, RPC signature v1). TEMPLATES maps our template
+# names to the TemplateCode approved in the Alibaba console.
+ALIBABA_SMS = {
+    "ENDPOINT": env("ALIBABA_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/"),
+    "ACCESS_KEY_ID": env("ALIBABA_SMS_ACCESS_KEY_ID", default=""),
+    "ACCESS_KEY_SECRET": env("ALIBABA_SMS_ACCESS_KEY_SECRET", default=""),
+    "SIGN_NAME": env("ALIBABA_SMS_SIGN_NAME", default="申诉服务台"),
+    "REGION_ID": env("ALIBABA_SMS_REGION_ID", default="cn-hangzhou"),
+    "TIMEOUT_SECONDS": env.float("ALIBABA_SMS_TIMEOUT", default=10.0),
+    "TEMPLATES": {
+        "verification_code": env("ALIBABA_SMS_TEMPLATE_CODE", default="SMS_000000001"),
+        "surge_alert": env("ALIBABA_SMS_TEMPLATE_SURGE", default="SMS_000000002"),
+    },
+}

@@ -7,7 +7,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 
 from .base import *  # noqa: E402,F401,F403
-from .base import BASE_DIR, DATABASES, REST_FRAMEWORK  # noqa: E402
+from .base import BASE_DIR, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, REST_FRAMEWORK  # noqa: E402
 
 # A thin backend that lets the test runner flush the append-only audit table
 # (production keeps the stock backend, where TRUNCATE is refused by the trigger).
@@ -19,9 +19,15 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_app
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / ".test-media" / os.environ.get("TEST_DB_NAME", "test_appeals")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Worker processes the tests start may choose another SMS backend through the environment.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "appeals.notifications.sms.backends.locmem.SmsBackend")
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "token": "10000/min"}}
 LANGUAGE_CODE = "en"
 
 # A worker process started by the tests works on the test database, not the dev one.
 if os.environ.get("TEST_WORKER_DATABASE_NAME"):
     DATABASES["default"]["NAME"] = os.environ["TEST_WORKER_DATABASE_NAME"]
+
+# Fault tests run workers whose broker keys live under their own prefix, so a short
+# visibility timeout there never re-queues another worker's unacknowledged tasks.
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": os.environ.get("CELERY_BROKER_KEYPREFIX", "")}

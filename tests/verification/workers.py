@@ -1,0 +1,79 @@
+"""Start and kill real Celery worker processes for the fault tests.
+
+Like tests/conftest.py's `celery_worker`, but one per test, with the solo pool (the
+process that runs the task is the process we SIGKILL), its own queue (so no other
+worker of the session takes the tasks) and short, consistent time limits:
+task time limit < send lease < broker visibility timeout.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+FAULT_LIMITS = {
+    "NOTIFICATIONS_TASK_SOFT_TIME_LIMIT": "3",
+    "NOTIFICATIONS_TASK_TIME_LIMIT": "4",
+    "NOTIFICATIONS_SEND_LEASE": "5",
+    "CELERY_VISIBILITY_TIMEOUT": "6",
+    "NOTIFICATIONS_SWEEP_AFTER": "1",
+    "NOTIFICATIONS_BACKOFF_BASE": "0.5",
+}
+
+
+class Worker:
+    def __init__(self, *, queue: str, extra_env: dict, tag: str):
+        db_name = settings.DATABASES["default"]["NAME"]
+        self.name = f"fault-{db_name}-{tag}@{socket.gethostname()}"
+        self.queue = queue
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "TEST_WORKER_DATABASE_NAME": db_name,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "NOTIFICATIONS_QUEUE": queue,
+            **FAULT_LIMITS,
+            **extra_env,
+        }
+        self.log_path = ROOT / f".celery-worker-{db_name}-{tag}.log"
+        self.proc = None
+
+    def start(self, timeout: float = 60.0) -> "Worker":
+        from config.celery import app
+
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", self.queue, "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", self.name],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early; see {self.log_path}")
+            if app.control.ping(destination=[self.name], timeout=0.5):
+                return self
+        self.kill()
+        raise RuntimeError(f"worker did not answer a ping; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no ack, no chance to finish the send."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
