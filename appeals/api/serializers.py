@@ -49,6 +49,8 @@ class ErrorOutput(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429 only).")
+    attempts_left = serializers.IntegerField(required=False, help_text="Wrong-code answers left (wrong_code only).")
 
 
 class EnterpriseBriefOutput(serializers.Serializer):

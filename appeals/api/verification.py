@@ -10,18 +10,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from appeals.api.serializers import ErrorOutput
 from appeals.models import Channel, MessageState
 from appeals.selectors import appeal_get
 from appeals.selectors_verification import appeal_messages, verification_status
 from appeals.services import verification as services
-
-
-class ErrorOutput(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429 only).")
-    attempts_left = serializers.IntegerField(required=False, help_text="Wrong-code answers left (wrong_code only).")
 
 
 class ChannelOutput(serializers.Serializer):

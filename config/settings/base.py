@@ -139,6 +139,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a field called "state"; give each choice set a stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "AppealStateEnum": "appeals.models.AppealState",
+        "MessageStateEnum": "appeals.models.MessageState",
+        "VerificationStateEnum": ["none", "pending", "expired", "verified", "locked"],
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------

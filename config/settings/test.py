@@ -31,3 +31,9 @@ if os.environ.get("TEST_WORKER_DATABASE_NAME"):
 # Fault tests run workers whose broker keys live under their own prefix, so a short
 # visibility timeout there never re-queues another worker's unacknowledged tasks.
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": os.environ.get("CELERY_BROKER_KEYPREFIX", "")}
+
+# Intake guards that arrive with later capabilities (the two verification proofs, evidence
+# completeness) are off by default here so that workflow, API and page tests exercise the
+# workflow itself; tests/verification/ and tests/evidence/ switch their guard back on, and
+# tests/test_end_to_end.py runs the whole pipeline with every guard on.
+VERIFICATION = {**VERIFICATION, "REQUIRED": False}  # noqa: F405

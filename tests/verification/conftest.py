@@ -16,6 +16,12 @@ LINK_RE = re.compile(r"https?://\S+/verify/email/(?P<token>[^/\s]+)/")
 
 
 @pytest.fixture(autouse=True)
+def verification_required(settings):
+    """This suite is about the two proofs: the intake guard is on (test settings default it off)."""
+    settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": True}
+
+
+@pytest.fixture(autouse=True)
 def sms_outbox():
     sms.outbox.clear()
     yield sms.outbox
