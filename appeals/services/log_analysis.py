@@ -1,0 +1,276 @@
+"""Risk analysis of an uploaded operation log, read as a stream (no database here).
+
+The documented layout (docs: one header row is optional, then one row per action):
+
+    time,operator,account_type,action,target,message,ip,device_id
+    2026-11-20 10:15:30,wx-sales-01,operations,add_friend,wxid_abc,你好,10.0.0.8,dev-a1
+
+- time: ISO 8601 local time (Asia/Shanghai), "YYYY-MM-DD HH:MM:SS"; rows in time order.
+- account_type: master | operations | customer_service | developer (DOMAIN.md isolation model).
+- action: add_friend, send_message, mass_message, manage_accounts, create_account,
+  delete_account, api_call, export_data, or anything else (login, ...) that needs no permission.
+- Encoding UTF-8 (with or without BOM) or GBK/GB18030; the file may be gzip-compressed.
+
+Rules and thresholds come from settings.EVIDENCE_LOG_RULES. Malformed rows are counted and
+their line numbers kept; they never stop the analysis. Memory is bounded by the number of
+distinct operators, devices and IPs plus the rows inside one sliding window.
+"""
+
+import codecs
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from appeals.masking import mask_id_numbers
+
+COLUMNS = ("time", "operator", "account_type", "action", "target", "message", "ip", "device_id")
+_READ_CHUNK = 1024 * 1024
+
+
+class LogTooLarge(Exception):
+    pass
+
+
+class _CappedRaw(io.RawIOBase):
+    """A raw stream over a (possibly decompressing) source that refuses to inflate past a cap."""
+
+    def __init__(self, source, cap: int):
+        self._source = source
+        self._cap = cap
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._source.read(len(buffer))
+        n = len(data)
+        self.consumed += n
+        if self.consumed > self._cap:
+            raise LogTooLarge(f"the log inflates beyond {self._cap} bytes")
+        buffer[:n] = data
+        return n
+
+
+def detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "utf-8"  # undecodable bytes become U+FFFD and the rows holding them are reported
+
+
+def open_log_text(raw, *, max_decompressed: int) -> tuple[io.TextIOBase, str, bool]:
+    """A text stream over the log (gunzipped if needed), its encoding, and whether it was gzip."""
+    raw.seek(0)
+    magic = raw.read(2)
+    raw.seek(0)
+    gz = magic == b"\x1f\x8b"
+    source = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
+    buffered = io.BufferedReader(_CappedRaw(source, max_decompressed if gz else 1 << 62), _READ_CHUNK)
+    encoding = detect_encoding(buffered.peek(65536)[:65536])
+    return io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline=""), encoding, gz
+
+
+@dataclass
+class LogReport:
+    encoding: str = ""
+    compressed: bool = False
+    rows_total: int = 0
+    rows_malformed: int = 0
+    malformed_lines: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    error: str = ""
+
+
+class _SlidingWindow:
+    """Per operator: weight inside the last `span`; consecutive breaches merge into one burst."""
+
+    def __init__(self, rule: str, span: timedelta, threshold: int, max_lines: int):
+        self.rule, self.span, self.threshold, self.max_lines = rule, span, threshold, max_lines
+        self.state: dict[str, list] = {}
+        self.flags: list[dict] = []
+
+    def add(self, operator: str, t: datetime, weight: int, line: int, extra=None) -> None:
+        st = self.state.get(operator)
+        if st is None:
+            st = self.state[operator] = [deque(), 0, None]
+        window = st[0]
+        window.append((t, weight, line))
+        total = st[1] + weight
+        cutoff = t - self.span
+        while window[0][0] <= cutoff:
+            total -= window.popleft()[1]
+        st[1] = total
+        burst = st[2]
+        if total > self.threshold:
+            if burst is None:
+                lines = [entry[2] for entry in window]
+                st[2] = {"operator": operator, "start": window[0][0], "end": t, "peak": total,
+                         "events": sum(entry[1] for entry in window), "lines": lines[: self.max_lines],
+                         "line_count": len(lines), "extra": set()}
+                burst = st[2]
+            else:
+                burst["end"] = t
+                burst["events"] += weight
+                burst["line_count"] += 1
+                if total > burst["peak"]:
+                    burst["peak"] = total
+                if len(burst["lines"]) < self.max_lines:
+                    burst["lines"].append(line)
+            if extra:
+                burst["extra"].update(extra)
+        elif burst is not None:
+            self._close(st)
+
+    def _close(self, st) -> None:
+        burst, st[2] = st[2], None
+        detail = {"threshold": self.threshold, "events_in_burst": burst["events"], "line_count": burst["line_count"]}
+        if burst["extra"]:
+            detail["words"] = sorted(burst["extra"])
+        self.flags.append({
+            "rule": self.rule, "operator": burst["operator"], "window_start": burst["start"],
+            "window_end": burst["end"], "count": burst["peak"], "line_numbers": burst["lines"], "detail": detail,
+        })
+
+    def finish(self) -> list[dict]:
+        for st in self.state.values():
+            if st[2] is not None:
+                self._close(st)
+        return self.flags
+
+
+def analyse_operation_log(raw, *, rules: dict) -> LogReport:
+    """Read the log once, row by row, and return the flags and the malformed-row report."""
+    report = LogReport()
+    max_lines = rules["MAX_LINES_PER_FLAG"]
+    max_bad = rules["MAX_MALFORMED_LINES"]
+    try:
+        text, report.encoding, report.compressed = open_log_text(raw, max_decompressed=rules["MAX_DECOMPRESSED_BYTES"])
+    except (OSError, EOFError) as exc:
+        report.error = f"cannot read the log: {exc}"
+        return report
+
+    type_perms = {k: frozenset(v) for k, v in rules["ACCOUNT_TYPE_PERMISSIONS"].items()}
+    action_perm = dict(rules["ACTION_PERMISSIONS"])
+    add_actions = frozenset(rules["ADD_ACTIONS"])
+    words = [w for w in rules["SENSITIVE_WORDS"] if w]
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None
+    search = pattern.search if pattern else None
+    findall = pattern.findall if pattern else None
+    mass = _SlidingWindow("mass_add", timedelta(hours=1), rules["MASS_ADD_MAX_PER_HOUR"], max_lines)
+    sensitive = _SlidingWindow("sensitive_words", timedelta(minutes=1), rules["SENSITIVE_MAX_HITS_PER_MINUTE"], max_lines)
+    mass_add, sensitive_add = mass.add, sensitive.add
+    seen_places: dict[str, tuple[set, set]] = {}
+    anomalies: dict[str, list] = {}
+    denied: dict[tuple[str, str, str], list] = defaultdict(lambda: [0, []])
+    fromiso = datetime.fromisoformat
+    bad_lines = report.malformed_lines
+    rows = malformed = 0
+
+    def bad(line: int, reason: str) -> None:
+        nonlocal malformed
+        malformed += 1
+        if len(bad_lines) < max_bad:
+            bad_lines.append({"line": line, "reason": reason})
+
+    reader = csv.reader(text)
+    prev_line = 0
+    first = True
+    while True:
+        try:
+            for row in reader:
+                line = prev_line + 1
+                prev_line = reader.line_num
+                if len(row) != 8:
+                    if not row:
+                        continue
+                    if first and len(row) > 1 and row[0].strip().lower() == "time":
+                        first = False
+                        bad(line, f"header has {len(row)} columns, expected 8")
+                        continue
+                    rows += 1
+                    bad(line, f"expected 8 columns, found {len(row)}")
+                    continue
+                ts, operator, account_type, action, _target, message, ip, device = row
+                if first:
+                    first = False
+                    if ts.strip().lower() == "time":
+                        continue
+                rows += 1
+                perms = type_perms.get(account_type)
+                if perms is None:
+                    bad(line, "unknown account type")
+                    continue
+                if not operator:
+                    bad(line, "operator is empty")
+                    continue
+                try:
+                    t = fromiso(ts)
+                except ValueError:
+                    bad(line, "time is not YYYY-MM-DD HH:MM:SS")
+                    continue
+                need = action_perm.get(action)
+                if need is not None and need not in perms:
+                    entry = denied[(operator, account_type, action)]
+                    entry[0] += 1
+                    if len(entry[1]) < max_lines:
+                        entry[1].append(line)
+                if action in add_actions:
+                    mass_add(operator, t, 1, line)
+                if search is not None and message and search(message):
+                    found = findall(message)
+                    sensitive_add(operator, t, len(found), line, found)
+                places = seen_places.get(operator)
+                if places is None:
+                    seen_places[operator] = ({device}, {ip})
+                else:
+                    devices, ips = places
+                    if device not in devices:
+                        if ip not in ips:
+                            anomalies.setdefault(operator, []).append((line, t, device, ip))
+                        devices.add(device)
+                    if ip not in ips:
+                        ips.add(ip)
+            break
+        except csv.Error as exc:
+            line = prev_line + 1
+            prev_line = reader.line_num
+            rows += 1
+            bad(line, f"unreadable CSV row: {exc}")
+        except LogTooLarge as exc:
+            report.error = str(exc)
+            break
+        except (OSError, EOFError, zlib.error) as exc:
+            report.error = f"the log is damaged after line {prev_line}: {exc}"
+            break
+
+    report.rows_total = rows
+    report.rows_malformed = malformed
+    flags = report.flags
+    flags.extend(mass.finish())
+    flags.extend(sensitive.finish())
+    for operator, hits in anomalies.items():
+        flags.append({
+            "rule": "location_anomaly", "operator": operator, "window_start": hits[0][1], "window_end": hits[-1][1],
+            "count": len(hits), "line_numbers": [h[0] for h in hits[:max_lines]],
+            "detail": {"first": [{"line": h[0], "device_id": mask_id_numbers(h[2]), "ip": h[3]} for h in hits[:5]]},
+        })
+    for (operator, account_type, action), (count, lines) in denied.items():
+        flags.append({
+            "rule": "permission", "operator": operator, "window_start": None, "window_end": None,
+            "count": count, "line_numbers": lines,
+            "detail": {"account_type": account_type, "action": action, "permission": action_perm[action]},
+        })
+    for flag in flags:
+        flag["operator"] = mask_id_numbers(flag["operator"])[:100]
+    return report
