@@ -32,27 +32,37 @@ COLUMNS = ("time", "operator", "account_type", "action", "target", "message", "i
 _READ_CHUNK = 1024 * 1024
 
 
-class LogTooLarge(Exception):
-    pass
-
-
 class _CappedRaw(io.RawIOBase):
-    """A raw stream over a (possibly decompressing) source that refuses to inflate past a cap."""
+    """A raw stream over a (possibly decompressing) source that refuses to inflate past a cap.
+
+    A damaged source (truncated gzip, bad CRC) or the cap ends the stream early instead of
+    raising, so the rows read so far are still analysed; `failure` says why it ended.
+    """
 
     def __init__(self, source, cap: int):
         self._source = source
+        # read1: one underlying read at a time, so data before a damaged spot is not lost.
+        self._read = getattr(source, "read1", None) or source.read
         self._cap = cap
         self.consumed = 0
+        self.failure = ""
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        data = self._source.read(len(buffer))
+        if self.failure:
+            return 0
+        try:
+            data = self._read(len(buffer))
+        except (OSError, EOFError, zlib.error) as exc:
+            self.failure = f"the log is damaged: {exc}"
+            return 0
         n = len(data)
         self.consumed += n
         if self.consumed > self._cap:
-            raise LogTooLarge(f"the log inflates beyond {self._cap} bytes")
+            self.failure = f"the log inflates beyond {self._cap} bytes; analysis stopped there"
+            return 0
         buffer[:n] = data
         return n
 
@@ -69,16 +79,18 @@ def detect_encoding(sample: bytes) -> str:
     return "utf-8"  # undecodable bytes become U+FFFD and the rows holding them are reported
 
 
-def open_log_text(raw, *, max_decompressed: int) -> tuple[io.TextIOBase, str, bool]:
-    """A text stream over the log (gunzipped if needed), its encoding, and whether it was gzip."""
+def open_log_text(raw, *, max_decompressed: int) -> tuple[io.TextIOBase, str, "_CappedRaw"]:
+    """A text stream over the log (gunzipped if needed), its encoding, and the raw stream."""
     raw.seek(0)
     magic = raw.read(2)
     raw.seek(0)
     gz = magic == b"\x1f\x8b"
     source = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
-    buffered = io.BufferedReader(_CappedRaw(source, max_decompressed if gz else 1 << 62), _READ_CHUNK)
+    capped = _CappedRaw(source, max_decompressed if gz else 1 << 62)
+    capped.compressed = gz
+    buffered = io.BufferedReader(capped, _READ_CHUNK)
     encoding = detect_encoding(buffered.peek(65536)[:65536])
-    return io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline=""), encoding, gz
+    return io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline=""), encoding, capped
 
 
 @dataclass
@@ -105,7 +117,7 @@ class _SlidingWindow:
         if st is None:
             st = self.state[operator] = [deque(), 0, None]
         window = st[0]
-        window.append((t, weight, line))
+        window.append((t, weight, line, extra))
         total = st[1] + weight
         cutoff = t - self.span
         while window[0][0] <= cutoff:
@@ -119,6 +131,9 @@ class _SlidingWindow:
                          "events": sum(entry[1] for entry in window), "lines": lines[: self.max_lines],
                          "line_count": len(lines), "extra": set()}
                 burst = st[2]
+                for entry in window:
+                    if entry[3]:
+                        burst["extra"].update(entry[3])
             else:
                 burst["end"] = t
                 burst["events"] += weight
@@ -127,8 +142,8 @@ class _SlidingWindow:
                     burst["peak"] = total
                 if len(burst["lines"]) < self.max_lines:
                     burst["lines"].append(line)
-            if extra:
-                burst["extra"].update(extra)
+                if extra:
+                    burst["extra"].update(extra)
         elif burst is not None:
             self._close(st)
 
@@ -155,7 +170,8 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
     max_lines = rules["MAX_LINES_PER_FLAG"]
     max_bad = rules["MAX_MALFORMED_LINES"]
     try:
-        text, report.encoding, report.compressed = open_log_text(raw, max_decompressed=rules["MAX_DECOMPRESSED_BYTES"])
+        text, report.encoding, capped = open_log_text(raw, max_decompressed=rules["MAX_DECOMPRESSED_BYTES"])
+        report.compressed = capped.compressed
     except (OSError, EOFError) as exc:
         report.error = f"cannot read the log: {exc}"
         return report
@@ -247,13 +263,9 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
             prev_line = reader.line_num
             rows += 1
             bad(line, f"unreadable CSV row: {exc}")
-        except LogTooLarge as exc:
-            report.error = str(exc)
-            break
-        except (OSError, EOFError, zlib.error) as exc:
-            report.error = f"the log is damaged after line {prev_line}: {exc}"
-            break
 
+    if capped.failure:
+        report.error = f"{capped.failure} (after line {prev_line})"
     report.rows_total = rows
     report.rows_malformed = malformed
     flags = report.flags
