@@ -269,33 +269,49 @@ EVIDENCE_LOG_RULES = {
     "MAX_DECOMPRESSED_BYTES": env.int("EVIDENCE_LOG_MAX_DECOMPRESSED_BYTES", default=2048 * _MB),
 }
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
-EVIDENCE_S3_BUCKET = env("EVIDENCE_S3_BUCKET", default="")
-if EVIDENCE_S3_BUCKET:
-    from botocore.config import Config as _BotoConfig
 
-    STORAGES["evidence"] = {
+
+def evidence_s3_storage(*, bucket, endpoint_url=None, region="us-east-1", access_key=None, secret_key=None,
+                        addressing_style="path", expire=300) -> dict:
+    """The STORAGES entry for evidence on S3 or an S3-compatible server."""
+    from botocore.config import Config
+
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": EVIDENCE_S3_BUCKET,
-            "endpoint_url": env("EVIDENCE_S3_ENDPOINT_URL", default=None),
-            "region_name": env("EVIDENCE_S3_REGION", default="us-east-1"),
-            "access_key": env("EVIDENCE_S3_ACCESS_KEY_ID", default=None),
-            "secret_key": env("EVIDENCE_S3_SECRET_ACCESS_KEY", default=None),
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "access_key": access_key,
+            "secret_key": secret_key,
             "default_acl": None,
             "file_overwrite": False,
             "querystring_auth": True,
-            "querystring_expire": EVIDENCE["PRESIGNED_URL_SECONDS"],
+            "querystring_expire": expire,
             "signature_version": "s3v4",
-            # S3-compatible servers (MinIO, Ceph, moto) may not speak the newer default
-            # CRC checksums of boto3 >= 1.36: only send/verify them when S3 requires it.
-            "client_config": _BotoConfig(
+            # S3-compatible servers (MinIO, Ceph, moto) may not accept the CRC checksums
+            # boto3 >= 1.36 sends by default: only compute/verify them when S3 requires it.
+            "client_config": Config(
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
                 signature_version="s3v4",
-                s3={"addressing_style": env("EVIDENCE_S3_ADDRESSING_STYLE", default="path")},
+                s3={"addressing_style": addressing_style},
             ),
         },
     }
+
+
+EVIDENCE_S3_BUCKET = env("EVIDENCE_S3_BUCKET", default="")
+if EVIDENCE_S3_BUCKET:
+    STORAGES["evidence"] = evidence_s3_storage(
+        bucket=EVIDENCE_S3_BUCKET,
+        endpoint_url=env("EVIDENCE_S3_ENDPOINT_URL", default=None),
+        region=env("EVIDENCE_S3_REGION", default="us-east-1"),
+        access_key=env("EVIDENCE_S3_ACCESS_KEY_ID", default=None),
+        secret_key=env("EVIDENCE_S3_SECRET_ACCESS_KEY", default=None),
+        addressing_style=env("EVIDENCE_S3_ADDRESSING_STYLE", default="path"),
+        expire=EVIDENCE["PRESIGNED_URL_SECONDS"],
+    )
 else:
     STORAGES["evidence"] = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
