@@ -9,5 +9,5 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         # Modules that plug guards and listeners into the workflow register on import.
-        import appeals.services.evidence  # noqa: F401
+        import appeals.web.evidence  # noqa: F401  (evidence panel + completeness guard)
         from appeals.services import appeals  # noqa: F401
