@@ -205,7 +205,7 @@ _MB = 1024 * 1024
 # Uploads above this go to a temporary file, never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 FILE_UPLOAD_HANDLERS = [
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "appeals.uploads.LargeChunkMemoryFileUploadHandler",
     # Hashes each chunk as it arrives from the network (SHA-256 while streaming).
     "appeals.uploads.HashingTemporaryFileUploadHandler",
 ]
