@@ -5,6 +5,46 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+# PostgreSQL backstop for the service rules: a stored original's identity (hash, size,
+# path, type, kind, appeal) never changes, and evidence of a submitted appeal is never deleted.
+IMMUTABLE_SQL = """
+CREATE OR REPLACE FUNCTION appeals_evidence_guard() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.sha256 <> OLD.sha256 OR NEW.size <> OLD.size OR NEW.storage_name <> OLD.storage_name
+           OR NEW.file_type <> OLD.file_type OR NEW.kind <> OLD.kind OR NEW.appeal_id <> OLD.appeal_id
+           OR NEW.uuid <> OLD.uuid THEN
+            RAISE EXCEPTION 'evidence % is immutable: its original cannot be replaced', OLD.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF (SELECT state FROM appeals_appeal WHERE id = OLD.appeal_id) <> 'draft' THEN
+        RAISE EXCEPTION 'evidence % belongs to a submitted appeal and cannot be deleted', OLD.id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN OLD;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER evidence_immutable BEFORE UPDATE OR DELETE ON appeals_evidenceitem
+    FOR EACH ROW EXECUTE FUNCTION appeals_evidence_guard();
+"""
+DROP_SQL = """
+DROP TRIGGER IF EXISTS evidence_immutable ON appeals_evidenceitem;
+DROP FUNCTION IF EXISTS appeals_evidence_guard();
+"""
+
+
+def immutable_forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(IMMUTABLE_SQL, params=None)
+
+
+def immutable_backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_SQL, params=None)
+
 
 class Migration(migrations.Migration):
 
@@ -97,4 +137,5 @@ class Migration(migrations.Migration):
             model_name='riskflag',
             index=models.Index(fields=['appeal', 'rule'], name='riskflag_appeal_rule'),
         ),
+        migrations.RunPython(immutable_forward, immutable_backward),
     ]

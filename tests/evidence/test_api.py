@@ -161,3 +161,23 @@ def test_openapi_schema_has_binary_upload_and_download():
     assert "302" in download
     bundle = schema["paths"]["/api/v1/appeals/{reference}/bundle/"]["get"]["responses"]
     assert bundle["200"]["content"]["application/zip"]["schema"]["format"] == "binary"
+
+
+def test_thumbnail_and_preview_are_served_inline_once_derived(draft_appeal, enterprise_admin):
+    from appeals.services import evidence as svc
+
+    c = client_for(enterprise_admin)
+    body = upload(c, draft_appeal, "ban_notice", "n.jpg", files.jpeg_with_orientation(size=(600, 300))).json()
+    resp = c.get(url(draft_appeal, f"evidence/{body['uuid']}/thumbnail/"))
+    assert resp.status_code == 404 and resp.json()["code"] == "not_ready"
+
+    item = svc.evidence_derive_display_copies(item_id=EvidenceItem.objects.get(uuid=body["uuid"]).pk)
+    listed = c.get(url(draft_appeal, "evidence/")).json()[0]
+    assert listed["derived_status"] == "ready" and listed["links"]["thumbnail"].endswith("/thumbnail/")
+    for variant in ("thumbnail", "preview"):
+        resp = c.get(url(draft_appeal, f"evidence/{item.uuid}/{variant}/"))
+        assert resp.status_code == 200
+        assert resp["Content-Type"] == "image/jpeg"
+        assert resp["Content-Disposition"].startswith("inline;")
+        assert b"".join(resp.streaming_content)[:3] == b"\xff\xd8\xff"
+        assert AuditEvent.objects.filter(action="evidence.view", after__variant=variant).exists()

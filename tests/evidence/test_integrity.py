@@ -48,3 +48,19 @@ def test_one_appeal_only(draft_appeal, enterprise_admin):
     out = StringIO()
     call_command("verify_evidence", "--appeal", "AP-1999-000000", stdout=out)
     assert "intact, 0 files verified" in out.getvalue()
+
+
+def test_postgresql_refuses_to_replace_an_original_or_delete_submitted_evidence(complete_draft, enterprise_admin):
+    from django.db import DatabaseError, connection, transaction
+
+    from appeals.services import appeals as appeal_services
+
+    item = complete_draft.evidence.first()
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE appeals_evidenceitem SET sha256 = %s WHERE id = %s", ["0" * 64, item.pk])
+    appeal_services.appeal_submit(appeal=complete_draft, by=enterprise_admin)
+    with pytest.raises(DatabaseError, match="submitted appeal"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM appeals_evidenceitem WHERE id = %s", [item.pk])
+    # derived-copy bookkeeping may still change
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE appeals_evidenceitem SET derived_status = 'failed' WHERE id = %s", [item.pk])
