@@ -58,42 +58,40 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                         rnd.choice(devs) if rnd.random() > 0.001 else f"new-{rnd.randrange(10**6)}"])
 
 
-def bare_csv(path: Path) -> tuple[float, int]:
-    start = time.process_time()
-    n = 0
-    with open(path, encoding="utf-8", newline="") as fp:
-        for _row in csv.reader(fp):
-            n += 1
-    return time.process_time() - start, n
-
-
 CHILD = r"""
-import json, os, resource, sys, time, tracemalloc
+import csv, json, os, sys, time, tracemalloc
 sys.path.insert(0, os.environ["ROOT"])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 import django; django.setup()
 from django.conf import settings
 from appeals.services.log_analysis import analyse_operation_log
-trace = os.environ.get("TRACE") == "1"
-if trace:
+mode = sys.argv[2]
+if mode == "trace":
     tracemalloc.start()
 start = time.process_time()
-with open(sys.argv[1], "rb") as fp:
-    report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES)
-elapsed = time.process_time() - start
-peak_py = tracemalloc.get_traced_memory()[1] if trace else 0
+if mode == "bare":
+    rows = 0
+    with open(sys.argv[1], encoding="utf-8", newline="") as fp:
+        for _row in csv.reader(fp):
+            rows += 1
+    out = {"rows": rows}
+else:
+    with open(sys.argv[1], "rb") as fp:
+        report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES)
+    out = {"rows": report.rows_total, "malformed": report.rows_malformed, "flags": len(report.flags), "error": report.error}
+out["elapsed"] = time.process_time() - start
+out["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20 if mode == "trace" else 0
 status = open("/proc/self/status").read()
-hwm_kb = int([l for l in status.splitlines() if l.startswith("VmHWM")][0].split()[1])
-print(json.dumps({"elapsed": elapsed, "rows": report.rows_total, "malformed": report.rows_malformed,
-                  "flags": len(report.flags), "peak_rss_mb": hwm_kb / 1024, "tracemalloc_peak_mb": peak_py / 2**20,
-                  "error": report.error}))
+out["peak_rss_mb"] = int([l for l in status.splitlines() if l.startswith("VmHWM")][0].split()[1]) / 1024
+print(json.dumps(out))
 """
 
 
-def analysed(path: Path, trace: bool = False) -> dict:
-    env = {**os.environ, "ROOT": str(ROOT), "TRACE": "1" if trace else "0"}
+def child(path: Path, mode: str) -> dict:
+    """Each measurement in a fresh process of the same shape (Django set up, nothing else)."""
+    env = {**os.environ, "ROOT": str(ROOT)}
     env.pop("DATABASE_URL", None)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path)], env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -109,11 +107,11 @@ def main() -> None:
         print(f"generated {args.rows:,} rows, {path.stat().st_size / 2**20:.1f} MB in {time.perf_counter() - t:.1f} s")
         bare, ours = [], []
         for _ in range(args.runs):
-            elapsed, n = bare_csv(path)
-            bare.append(n / elapsed)
-            result = analysed(path)
+            b = child(path, "bare")
+            bare.append(b["rows"] / b["elapsed"])
+            result = child(path, "analyse")
             ours.append(result["rows"] / result["elapsed"])
-        traced = analysed(path, trace=True)
+        traced = child(path, "trace")
     b, o = statistics.median(bare), statistics.median(ours)
     print(f"bare csv.reader loop : median {b:,.0f} rows/s over {args.runs} runs")
     print(f"analysis             : median {o:,.0f} rows/s over {args.runs} runs "

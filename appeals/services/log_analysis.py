@@ -281,8 +281,9 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                     if ts.strip().lower().lstrip("\ufeff") == "time":
                         continue
                 rows += 1
-                denied_here = denied_actions.get(account_type)
-                if denied_here is None:
+                try:
+                    denied_here = denied_actions[account_type]
+                except KeyError:
                     bad(line, "unknown account type")
                     continue
                 if ts != last_ts:  # consecutive rows often share a second: parse once
@@ -293,13 +294,14 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                         continue
                     last_ts = ts
                     hour_ago = t - hour
-                st = state.get(operator)
-                if st is None:  # first sighting of the account: its baseline
+                try:
+                    st = state[operator]
+                except KeyError:  # first sighting of the account: its baseline
                     if not operator:
                         bad(line, "operator is empty")
                         continue
                     st = state[operator] = [{device}, {ip}, deque()]
-                elif device not in st[0] or ip not in st[1]:
+                if device not in st[0] or ip not in st[1]:
                     devices, ips = st[0], st[1]
                     if device not in devices:
                         if ip not in ips:
