@@ -4,11 +4,14 @@ Upload (multipart), list, metadata, delete (drafts only), download / preview / t
 checklist, risk flags and the case bundle. Thin views: selectors read, services write.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import path
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -24,8 +27,10 @@ from appeals.selectors import appeal_get
 from appeals.selectors_evidence import evidence_get, evidence_list, risk_flags
 from appeals.services import evidence as evidence_services
 from appeals.services.evidence_bundle import download_name, evidence_bundle
+from appeals.services.evidence_files import reject
+from appeals.uploads import largest_upload
 
-VARIANTS = {"download": "original", "preview": "preview", "thumbnail": "thumbnail"}
+logger = logging.getLogger(__name__)
 
 
 # --- serializers ---------------------------------------------------------------------------
@@ -126,7 +131,11 @@ class EvidenceListCreateView(APIView):
     )
     def post(self, request, reference):
         appeal = appeal_get(user=request.user, reference=reference)
-        data = EvidenceUploadInput(data=request.data)
+        payload = request.data  # parsing runs the upload handlers, which may refuse an oversize body unread
+        if getattr(request._request, "upload_refused_size", None) is not None:
+            raise reject("too_large", _("The upload is larger than any evidence file may be (%(mb)s MB).")
+                         % {"mb": largest_upload() // (1024 * 1024)})
+        data = EvidenceUploadInput(data=payload)
         data.is_valid(raise_exception=True)
         item = evidence_services.evidence_upload(
             appeal=appeal, by=request.user, kind=data.validated_data["kind"], file=data.validated_data["file"]
@@ -167,7 +176,12 @@ def _file_response(request, item: EvidenceItem, variant: str):
         )
         response = HttpResponseRedirect(url)
     else:
-        response = FileResponse(storage.open(name, "rb"), as_attachment=attachment, filename=filename, content_type=mime)
+        try:
+            fp = storage.open(name, "rb")
+        except FileNotFoundError:
+            logger.error("evidence file missing: item %s, %s", item.pk, name)
+            raise NotFound(_("The stored file is missing; run verify_evidence."), code="file_missing") from None
+        response = FileResponse(fp, as_attachment=attachment, filename=filename, content_type=mime)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -48,5 +48,3 @@ def render_evidence_panel(request, appeal) -> str | None:
 
 
 register_panel("evidence", 30, render_evidence_panel)
-
-urlpatterns: list = []

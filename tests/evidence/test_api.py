@@ -181,3 +181,38 @@ def test_thumbnail_and_preview_are_served_inline_once_derived(draft_appeal, ente
         assert resp["Content-Disposition"].startswith("inline;")
         assert b"".join(resp.streaming_content)[:3] == b"\xff\xd8\xff"
         assert AuditEvent.objects.filter(action="evidence.view", after__variant=variant).exists()
+
+
+def test_an_oversize_body_is_refused_without_being_parsed(draft_appeal, enterprise_admin, settings):
+    limits = {k: 200_000 for k in settings.EVIDENCE["MAX_BYTES_PER_KIND"]}
+    settings.EVIDENCE = {**settings.EVIDENCE, "MAX_BYTES_PER_KIND": limits}
+    resp = upload(client_for(enterprise_admin), draft_appeal, "operation_log", "log.csv", b"a,b\n" * 100_000)
+    assert resp.status_code == 400
+    assert resp.json()["code"] == "too_large" and "file" in resp.json()["fields"]
+    assert not EvidenceItem.objects.exists()
+
+
+def test_the_upload_handler_hashes_chunks_as_they_arrive(rf, settings):
+    from django.core.files.uploadhandler import load_handler
+    from django.test.client import encode_multipart
+
+    data = b"x,y\n" * 200_000  # over FILE_UPLOAD_MAX_MEMORY_SIZE: goes to a temporary file
+    body = encode_multipart("BoUnDaRy", {"kind": "operation_log", "file": files.upload("log.csv", data)})
+    request = rf.post("/", data=body, content_type="multipart/form-data; boundary=BoUnDaRy")
+    request.upload_handlers = [load_handler(h, request) for h in settings.FILE_UPLOAD_HANDLERS]
+    uploaded = request.FILES["file"]
+    assert uploaded.sha256_streamed == hashlib.sha256(data).hexdigest()
+    assert uploaded.size_streamed == len(data) and hasattr(uploaded, "temporary_file_path")
+
+
+def test_a_missing_stored_file_is_a_clear_404_not_a_500(draft_appeal, enterprise_admin):
+    import os
+
+    from django.core.files.storage import storages
+
+    c = client_for(enterprise_admin)
+    body = upload(c, draft_appeal, "other", "a.png", files.image_bytes("PNG")).json()
+    item = EvidenceItem.objects.get(uuid=body["uuid"])
+    os.remove(storages["evidence"].path(item.storage_name))
+    resp = c.get(url(draft_appeal, f"evidence/{item.uuid}/download/"))
+    assert resp.status_code == 404 and resp.json()["code"] == "file_missing"

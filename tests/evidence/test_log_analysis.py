@@ -142,3 +142,11 @@ def test_a_gzip_that_inflates_past_the_cap_is_stopped():
 def test_the_header_row_is_optional(header):
     report = analyse((HEADER if header else "") + row(T0) + row(T0))
     assert report.rows_total == 2 and report.rows_malformed == 0
+
+
+def test_line_numbers_stay_right_after_a_record_spanning_lines():
+    text = (HEADER + row(T0)  # line 2
+            + '2026-11-20 09:00:01,wx-1,operations,send_message,c,"first line\nsecond line",10.0.0.1,dev-1\n'  # lines 3-4
+            + row(T0 + timedelta(seconds=2), account_type="customer_service", action="export_data"))  # line 5
+    [flag] = flags(analyse(text), "permission")
+    assert flag["line_numbers"] == [5]
