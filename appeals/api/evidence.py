@@ -161,7 +161,6 @@ def _file_response(request, item: EvidenceItem, variant: str):
     name = {"original": item.storage_name, "preview": item.preview_name, "thumbnail": item.thumbnail_name}[variant]
     if not name:
         raise NotFound(code="not_ready")
-    evidence_services.evidence_record_view(item=item, by=request.user, variant=variant)
     filename = download_name(item, variant)
     mime = item.mime_type if variant == "original" else "image/jpeg"
     attachment = variant == "original"
@@ -182,6 +181,7 @@ def _file_response(request, item: EvidenceItem, variant: str):
             logger.error("evidence file missing: item %s, %s", item.pk, name)
             raise NotFound(_("The stored file is missing; run verify_evidence."), code="file_missing") from None
         response = FileResponse(fp, as_attachment=attachment, filename=filename, content_type=mime)
+    evidence_services.evidence_record_view(item=item, by=request.user, variant=variant)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -7,6 +7,7 @@ beyond the few bytes each check needs, and every refusal carries its own reason.
 """
 
 import codecs
+import re
 import struct
 import warnings
 import zlib
@@ -223,10 +224,27 @@ def inspect_upload(file, *, kind: str, name: str = "") -> Inspected:
         file.seek(0)
         if b"%%EOF" not in tail:
             raise reject("corrupt_pdf", _("The PDF is truncated (no end-of-file marker)."))
+        _refuse_active_pdf(file)
         return Inspected(detected)
     sample = _gunzip_head(file) if detected == FileType.CSV_GZIP else head
     _check_csv_text(sample)
     return Inspected(detected)
+
+
+# Scripts, launch actions and embedded files have no place in a scanned license or letter.
+# (A name inside a compressed object stream is not seen; this catches the plain ones.)
+_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)(?![A-Za-z0-9])")
+
+
+def _refuse_active_pdf(file) -> None:
+    file.seek(0)
+    carry = b""
+    for chunk in file.chunks(1024 * 1024):
+        if _PDF_ACTIVE.search(carry + chunk):
+            file.seek(0)
+            raise reject("pdf_active_content", _("PDFs with scripts, launch actions or embedded files are not accepted."))
+        carry = chunk[-16:]
+    file.seek(0)
 
 
 def extension_for(file_type: str) -> str:

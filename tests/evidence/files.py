@@ -92,6 +92,7 @@ def bad_corpus() -> list[tuple[str, str, bytes, str]]:
         ("bigbomb.png", "ban_notice", bomb_png(13000), "image_bomb"),
         ("id.pdf", "admin_id_front", pdf_bytes(), "type_not_allowed"),
         ("license.pdf", "business_license", b"%PDF-1.4\n1 0 obj<<>>endobj\n", "corrupt_pdf"),
+        ("letter.pdf", "authorization_letter", pdf_bytes().replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"), "pdf_active_content"),
         ("log.pdf", "operation_log", image_bytes("PNG"), "disguised_type"),
         ("letter.pdf", "authorization_letter", log_csv(["2026-11-20 10:00:00,a,master,login,,hi,1.1.1.1,d"]).encode(), "disguised_type"),
         ("anim.gif", "ban_notice", image_bytes("GIF"), "unsupported_type"),
