@@ -289,6 +289,9 @@ def evidence_s3_storage(*, bucket, endpoint_url=None, region="us-east-1", access
             "querystring_auth": True,
             "querystring_expire": expire,
             "signature_version": "s3v4",
+            # Reading an object spools it to a temporary file past 2 MiB (django-storages'
+            # default of 0 keeps the whole object in memory).
+            "max_memory_size": 2 * 1024 * 1024,
             # S3-compatible servers (MinIO, Ceph, moto) may not accept the CRC checksums
             # boto3 >= 1.36 sends by default: only compute/verify them when S3 requires it.
             "client_config": Config(

@@ -113,3 +113,13 @@ def test_derived_copies_bundle_and_verify_work_on_s3(s3, draft_appeal, enterpris
     s3.put_object(Bucket=BUCKET, Key=item.storage_name, Body=b"\xff\xd8\xff tampered")
     with pytest.raises(CommandError):
         call_command("verify_evidence", stdout=StringIO())
+
+
+def test_reading_a_large_object_spools_to_disk_not_memory(s3, draft_appeal, enterprise_admin):
+    from appeals.services.evidence import evidence_storage
+
+    data = files.log_csv([f"2026-11-20 10:00:{i % 60:02d},wx,operations,send_message,c,hi,1.1.1.1,d" for i in range(80000)]).encode()
+    item = svc.evidence_upload(appeal=draft_appeal, by=enterprise_admin, kind="operation_log", file=files.temp_upload("log.csv", data))
+    with evidence_storage().open(item.storage_name, "rb") as fp:
+        assert fp.read(10) == data[:10]
+        assert fp.file._rolled  # SpooledTemporaryFile moved to disk: the object is not held in memory
