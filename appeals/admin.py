@@ -109,3 +109,36 @@ class MessageAdmin(ReadOnlyAdmin):
     list_display = ("idempotency_key", "channel", "template", "state", "attempts", "created_at", "sent_at")
     list_filter = ("channel", "state", "template")
     search_fields = ("idempotency_key", "appeal__reference", "recipient")
+
+# --- evidence library (read-only; files are reached through the audited download view) ---
+
+
+@admin.register(models.EvidenceItem)
+class EvidenceItemAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "kind", "file_type", "size", "short_hash", "masked_name", "uploaded_by", "uploaded_at")
+    list_filter = ("kind", "file_type", "derived_status")
+    search_fields = ("appeal__reference", "sha256")
+    exclude = ("original_name",)
+
+    @admin.display(description="SHA-256")
+    def short_hash(self, obj):
+        return obj.sha256[:16]
+
+    @admin.display(description="original file name")
+    def masked_name(self, obj):
+        from appeals.masking import mask_id_numbers
+
+        return mask_id_numbers(obj.original_name)
+
+
+@admin.register(models.LogAnalysis)
+class LogAnalysisAdmin(ReadOnlyAdmin):
+    list_display = ("evidence", "status", "encoding", "rows_total", "rows_malformed", "finished_at")
+    list_filter = ("status",)
+
+
+@admin.register(models.RiskFlag)
+class RiskFlagAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "rule", "operator", "count", "window_start", "window_end")
+    list_filter = ("rule",)
+    search_fields = ("appeal__reference", "operator")

@@ -24,4 +24,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include(v1)),
     path("v1/", include("appeals.api.verification")),  # verification (issue #4)
+    path("v1/", include("appeals.api.evidence")),
 ]

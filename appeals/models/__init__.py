@@ -3,12 +3,32 @@
 from .appeal import Appeal, AppealEvent, AppealState, ReferenceSequence
 from .audit import AuditEvent
 from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
+from .evidence import (
+    AnalysisStatus,
+    DerivedStatus,
+    EvidenceGroup,
+    EvidenceItem,
+    EvidenceKind,
+    FileType,
+    LogAnalysis,
+    RiskFlag,
+    RiskRule,
+)
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
 from .message import Message, MessageState
 from .user import Role, User
 from .verification import ChallengeState, Channel, VerificationChallenge
 
 __all__ = [
+    "AnalysisStatus",
+    "DerivedStatus",
+    "EvidenceGroup",
+    "EvidenceItem",
+    "EvidenceKind",
+    "FileType",
+    "LogAnalysis",
+    "RiskFlag",
+    "RiskRule",
     "AccountType",
     "Appeal",
     "AppealEvent",

@@ -262,3 +262,127 @@ ALIBABA_SMS = {
         "surge_alert": env("ALIBABA_SMS_TEMPLATE_SURGE", default="SMS_000000002"),
     },
 }
+
+# --- Evidence library -----------------------------------------------------------------
+# Source: ../shared/DOMAIN.md "The evidence library" and "Risk signals in operation logs";
+# issue 3 (safe uploads, integrity, quotas). Sizes in bytes.
+_MB = 1024 * 1024
+# Uploads above this go to a temporary file, never held whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "appeals.uploads.LargeChunkMemoryFileUploadHandler",
+    # Hashes each chunk as it arrives from the network (SHA-256 while streaming).
+    "appeals.uploads.HashingTemporaryFileUploadHandler",
+]
+EVIDENCE = {
+    "MAX_BYTES_PER_KIND": {
+        "business_license": env.int("EVIDENCE_MAX_LICENSE_BYTES", default=20 * _MB),
+        "admin_id_front": env.int("EVIDENCE_MAX_ID_BYTES", default=10 * _MB),
+        "admin_id_back": env.int("EVIDENCE_MAX_ID_BYTES", default=10 * _MB),
+        "authorization_letter": env.int("EVIDENCE_MAX_LETTER_BYTES", default=20 * _MB),
+        "ban_notice": env.int("EVIDENCE_MAX_SCREENSHOT_BYTES", default=10 * _MB),
+        "operation_log": env.int("EVIDENCE_MAX_LOG_BYTES", default=256 * _MB),
+        "other": env.int("EVIDENCE_MAX_OTHER_BYTES", default=20 * _MB),
+    },
+    "MAX_ITEMS_PER_APPEAL": env.int("EVIDENCE_MAX_ITEMS_PER_APPEAL", default=30),
+    "MAX_TOTAL_BYTES_PER_APPEAL": env.int("EVIDENCE_MAX_TOTAL_BYTES_PER_APPEAL", default=512 * _MB),
+    # Pillow's own limit is ~89.5 Mpx (warning) / 179 Mpx (error); ID photos and
+    # screenshots need far less. Above this the decode is refused as a decompression bomb.
+    "MAX_IMAGE_PIXELS": env.int("EVIDENCE_MAX_IMAGE_PIXELS", default=40_000_000),
+    "THUMBNAIL_SIZE": (320, 320),
+    "PREVIEW_SIZE": (1600, 1600),
+    # A presigned S3 link is only good for this long.
+    "PRESIGNED_URL_SECONDS": env.int("EVIDENCE_PRESIGNED_URL_SECONDS", default=300),
+    "CHUNK_SIZE": 1 * _MB,
+    # The completeness rules are a guard on submit; see EVIDENCE_REQUIRED below.
+    "ENFORCE_COMPLETENESS_ON_SUBMIT": env.bool("EVIDENCE_ENFORCE_COMPLETENESS", default=True),
+}
+# Completeness (issue 3 §4): every appeal needs these kinds; some incidents need more.
+EVIDENCE_REQUIRED = {
+    "ALWAYS": ["ban_notice", "admin_id_front", "admin_id_back", "authorization_letter"],
+    "BY_INCIDENT_KIND": {"entity_ban": ["business_license"]},
+    "BY_SEVERITY": {"severe": ["operation_log"]},
+}
+# Operation-log analysis (DOMAIN.md "Risk signals in operation logs" and the account
+# isolation model).
+EVIDENCE_LOG_RULES = {
+    "MASS_ADD_MAX_PER_HOUR": 50,  # "more than 50 friend adds in one hour"
+    "SENSITIVE_MAX_HITS_PER_MINUTE": 10,  # "more than 10 hits in one minute"
+    "SENSITIVE_WORDS": ["红包", "返利", "赌博", "博彩", "色情", "代理", "刷单", "兼职", "加微信", "免费领取"],
+    "ADD_ACTIONS": ["add_friend"],
+    # action in the log -> the permission it needs (DOMAIN.md permission matrix)
+    "ACTION_PERMISSIONS": {
+        "add_friend": "send_messages",
+        "send_message": "send_messages",
+        "mass_message": "send_messages",
+        "manage_accounts": "manage_accounts",
+        "create_account": "manage_accounts",
+        "delete_account": "manage_accounts",
+        "api_call": "call_api",
+        "export_data": "export_data",
+    },
+    "ACCOUNT_TYPE_PERMISSIONS": {
+        "master": ["manage_accounts", "send_messages", "call_api", "export_data"],
+        "operations": ["send_messages", "export_data"],
+        "customer_service": ["send_messages"],
+        "developer": ["call_api", "export_data"],
+    },
+    # Line numbers kept per flag / for malformed rows (the counts are always complete).
+    "MAX_LINES_PER_FLAG": 200,
+    "MAX_MALFORMED_LINES": 200,
+    # A gzip log may not inflate beyond this (decompression bomb).
+    "MAX_DECOMPRESSED_BYTES": env.int("EVIDENCE_LOG_MAX_DECOMPRESSED_BYTES", default=2048 * _MB),
+}
+# Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
+
+
+def evidence_s3_storage(*, bucket, endpoint_url=None, region="us-east-1", access_key=None, secret_key=None,
+                        addressing_style="path", expire=300) -> dict:
+    """The STORAGES entry for evidence on S3 or an S3-compatible server."""
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "access_key": access_key,
+            "secret_key": secret_key,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": expire,
+            "signature_version": "s3v4",
+            # Reading an object spools it to a temporary file past 2 MiB (django-storages'
+            # default of 0 keeps the whole object in memory).
+            "max_memory_size": 2 * 1024 * 1024,
+            # S3-compatible servers (MinIO, Ceph, moto) may not accept the CRC checksums
+            # boto3 >= 1.36 sends by default: only compute/verify them when S3 requires it.
+            "client_config": Config(
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                signature_version="s3v4",
+                s3={"addressing_style": addressing_style},
+            ),
+        },
+    }
+
+
+EVIDENCE_S3_BUCKET = env("EVIDENCE_S3_BUCKET", default="")
+if EVIDENCE_S3_BUCKET:
+    STORAGES["evidence"] = evidence_s3_storage(
+        bucket=EVIDENCE_S3_BUCKET,
+        endpoint_url=env("EVIDENCE_S3_ENDPOINT_URL", default=None),
+        region=env("EVIDENCE_S3_REGION", default="us-east-1"),
+        access_key=env("EVIDENCE_S3_ACCESS_KEY_ID", default=None),
+        secret_key=env("EVIDENCE_S3_SECRET_ACCESS_KEY", default=None),
+        addressing_style=env("EVIDENCE_S3_ADDRESSING_STYLE", default="path"),
+        expire=EVIDENCE["PRESIGNED_URL_SECONDS"],
+    )
+else:
+    STORAGES["evidence"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No location: it follows MEDIA_ROOT. Never served under a URL.
+        "OPTIONS": {"file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    }
