@@ -23,6 +23,11 @@ def register_panel(name: str, order: int, render: Callable) -> None:
 
 
 def render_panels(request, appeal) -> list[str]:
+    """Every registered panel, in order; nothing at all for an appeal the user may not see."""
+    from appeals.selectors import appeals_for
+
+    if not appeals_for(request.user).filter(pk=appeal.pk).exists():
+        return []
     html = []
     for panel in sorted(_panels.values(), key=lambda p: p.order):
         out = panel.render(request, appeal)

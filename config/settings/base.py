@@ -144,6 +144,8 @@ SPECTACULAR_SETTINGS = {
         "AppealStateEnum": "appeals.models.AppealState",
         "MessageStateEnum": "appeals.models.MessageState",
         "VerificationStateEnum": ["none", "pending", "expired", "verified", "locked"],
+        "IncidentKindEnum": "appeals.models.IncidentKind",
+        "EvidenceKindEnum": "appeals.models.evidence.EvidenceKind",
     },
 }
 
