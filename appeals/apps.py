@@ -9,4 +9,7 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         # Modules that plug guards and listeners into the workflow register on import.
-        from appeals.services import appeals  # noqa: F401
+        from appeals.services import (
+            appeals,  # noqa: F401
+            sla,  # noqa: F401
+        )

@@ -4,12 +4,14 @@ from .appeal import Appeal, AppealEvent, AppealState, ReferenceSequence
 from .audit import AuditEvent
 from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
+from .sla import AppealSla, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from .user import Role, User
 
 __all__ = [
     "AccountType",
     "Appeal",
     "AppealEvent",
+    "AppealSla",
     "AppealState",
     "AuditEvent",
     "BanIncident",
@@ -21,5 +23,9 @@ __all__ = [
     "ReferenceSequence",
     "Role",
     "Severity",
+    "SlaNotification",
+    "SlaPolicy",
+    "SlaUnit",
     "User",
+    "WorkCalendarDay",
 ]
