@@ -109,3 +109,10 @@ def appeal_auto_resolve(*, appeal: Appeal) -> Appeal:
                 reasons = [f"transition refused: {exc.message}"]
         AppealSla.objects.filter(appeal_id=locked.pk).update(auto_checked_at=timezone.now(), auto_reasons=reasons)
         return locked
+
+
+def appeal_reopen(*, appeal: Appeal, by, comment: str) -> Appeal:
+    """A second reviewer reopens an automated decision; the case goes to second review, claimed by them."""
+    from appeals.workflow import Action, apply_transition
+
+    return apply_transition(appeal=appeal, action=Action.REOPEN, by=by, comment=comment)
