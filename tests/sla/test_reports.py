@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.db.models import F, Q
 
 from appeals.exceptions import PermissionDenied, ValidationFailed
@@ -114,6 +115,7 @@ def test_filters(desk, manager, other_enterprise, params, opened, closed, breach
     assert (s["opened"], s["closed"], s["breached_open"], s["at_risk_open"]) == (opened, closed, breached, at_risk)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="percentile_cont is PostgreSQL's")
 def test_sqlite_percentile_fallback_agrees_with_percentile_cont(desk):
     qs = AppealSla.objects.filter(first_claimed_at__isnull=False)
     expr = Seconds(F("first_claimed_at"), F("submitted_at"))
@@ -123,7 +125,8 @@ def test_sqlite_percentile_fallback_agrees_with_percentile_cont(desk):
 
 
 def test_figures_take_a_handful_of_queries_whatever_the_number_of_cases(desk, manager, django_assert_max_num_queries):
-    with django_assert_max_num_queries(10):
+    # SQLite computes each percentile with its own ORDER BY ... LIMIT query (2 figures x 3 queries more).
+    with django_assert_max_num_queries(10 if connection.vendor == "postgresql" else 16):
         report(manager)
 
 
