@@ -99,10 +99,12 @@ SELECT i, 'AP-B-' || lpad(i::text, 8, '0'), ent, i, '请求解封', '13700000000
        '', submitted, CASE WHEN state IN ('approved', 'rejected') THEN closed END, submitted - interval '1 hour', coalesce(closed, submitted)
 FROM bench_case;
 
-INSERT INTO appeals_appealsla (appeal_id, enterprise_id, severity, unit, amount, submitted_at, started_at, running_since,
+INSERT INTO appeals_appealsla (appeal_id, enterprise_id, severity, state, first_reviewer_id, second_reviewer_id, unit, amount, submitted_at, started_at, running_since,
     spent_clock_seconds, spent_working_seconds, paused_at, paused_seconds, warn_at, due_at, first_claimed_at, first_decided_at,
     closed_at, outcome, met, auto_rule, auto_checked_at, auto_reasons)
-SELECT i, ent, sev, CASE WHEN sev = 'severe' THEN 'working_days' ELSE 'clock_hours' END, CASE WHEN sev = 'severe' THEN 7 ELSE budget_h END,
+SELECT i, ent, sev, state, CASE WHEN claimed IS NOT NULL THEN r1 END,
+       CASE WHEN first_decided IS NOT NULL AND state <> 'withdrawn' THEN r2 END,
+       CASE WHEN sev = 'severe' THEN 'working_days' ELSE 'clock_hours' END, CASE WHEN sev = 'severe' THEN 7 ELSE budget_h END,
        submitted, submitted, CASE WHEN closed IS NULL THEN submitted END,
        coalesce(extract(epoch FROM closed - submitted), 0)::bigint, coalesce(extract(epoch FROM closed - submitted), 0)::bigint, NULL, 0,
        submitted + budget_h * 0.8 * interval '1 hour', submitted + budget_h * interval '1 hour',

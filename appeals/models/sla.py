@@ -68,6 +68,11 @@ class AppealSla(models.Model):
     # Copied from the appeal so that tenant-scoped report queries use one index.
     enterprise = models.ForeignKey("appeals.Enterprise", on_delete=models.PROTECT, related_name="+")
     severity = models.CharField(_("severity"), max_length=10)
+    # The case's current state and reviewers, copied by the workflow listener so that the
+    # report queries read this one table (no join to the appeal for reviewer figures).
+    state = models.CharField(_("state"), max_length=20, blank=True)
+    first_reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    second_reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     unit = models.CharField(_("unit"), max_length=20, choices=SlaUnit.choices, blank=True)
     amount = models.PositiveIntegerField(_("amount"), default=0)
     submitted_at = models.DateTimeField(_("submitted"))
@@ -95,6 +100,7 @@ class AppealSla(models.Model):
         indexes = [
             models.Index(fields=["enterprise", "submitted_at"], name="sla_tenant_submitted"),
             models.Index(fields=["enterprise", "closed_at"], name="sla_tenant_closed"),
+            models.Index(fields=["enterprise", "first_decided_at"], name="sla_tenant_first_decided"),
             models.Index(fields=["submitted_at"], name="sla_submitted"),
             models.Index(fields=["closed_at"], name="sla_closed"),
             models.Index(fields=["due_at"], name="sla_open_due", condition=Q(closed_at__isnull=True, running_since__isnull=False)),

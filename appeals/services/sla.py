@@ -171,6 +171,8 @@ def on_transition(appeal: Appeal, transition, by, event) -> None:
         sla.outcome = appeal.state
         if action == "auto_approve":
             sla.auto_rule = event.data.get("rule", "")
+    sla.state = appeal.state
+    sla.first_reviewer_id, sla.second_reviewer_id = appeal.first_reviewer_id, appeal.second_reviewer_id
     _schedule(sla)
     sla.save()
 
