@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals.models import IncidentKind, Platform, Severity
-from appeals.services.reports import TABLES, parse_filters, report_csv, sla_report
+from appeals.services.reports import TABLES, parse_filters, report_csv, sla_report_for_view
 
 FILTER_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period (Asia/Shanghai); default: 29 days before end."),
@@ -19,6 +19,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("kind", OpenApiTypes.STR, enum=IncidentKind.values, description="Incident kind."),
     OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values, description="SLA tier."),
     OpenApiParameter("reviewer", OpenApiTypes.INT, description="First or second reviewer (user id)."),
+    OpenApiParameter("live", OpenApiTypes.BOOL, description="Compute now even if a precomputed all-tenant report answers."),
 ]
 
 
@@ -76,7 +77,8 @@ class WeekOutput(serializers.Serializer):
 
 class SlaReportOutput(serializers.Serializer):
     filters = serializers.DictField()
-    generated_at = serializers.DateTimeField()
+    generated_at = serializers.DateTimeField(help_text="When the figures were computed.")
+    source = serializers.ChoiceField(choices=["live", "snapshot"], help_text="snapshot: precomputed by the beat task.")
     summary = SummaryOutput()
     compliance = ComplianceOutput(many=True)
     breached = CaseOutput(many=True)
@@ -90,8 +92,7 @@ class SlaReportOutput(serializers.Serializer):
 class SlaReportApi(APIView):
     @extend_schema(operation_id="reports_sla", parameters=FILTER_PARAMETERS, responses=SlaReportOutput, tags=["reports"])
     def get(self, request):
-        report = sla_report(user=request.user, filters=parse_filters(request.query_params))
-        return Response(SlaReportOutput(report).data)
+        return Response(SlaReportOutput(view_report(request, request.query_params)).data)
 
 
 class SlaReportCsvApi(APIView):
@@ -102,7 +103,12 @@ class SlaReportCsvApi(APIView):
         tags=["reports"],
     )
     def get(self, request, table: str):
-        return csv_response(sla_report(user=request.user, filters=parse_filters(request.query_params)), table)
+        return csv_response(view_report(request, request.query_params), table)
+
+
+def view_report(request, params) -> dict:
+    live = (params.get("live") or "").lower() in ("1", "true", "yes")
+    return sla_report_for_view(user=request.user, filters=parse_filters(params), live=live)
 
 
 def csv_response(report: dict, table: str) -> HttpResponse:

@@ -4,7 +4,7 @@ from .appeal import Appeal, AppealEvent, AppealState, ReferenceSequence
 from .audit import AuditEvent
 from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
-from .sla import AppealSla, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
+from .sla import AppealSla, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from .user import Role, User
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Platform",
     "ReasonCategory",
     "ReferenceSequence",
+    "ReportSnapshot",
     "Role",
     "Severity",
     "SlaNotification",

@@ -151,3 +151,20 @@ class SlaNotification(models.Model):
 def default_policy(severity: str) -> tuple[str, int]:
     unit, amount = settings.APPEALS_SLA["POLICIES"][severity]
     return unit, amount
+
+
+class ReportSnapshot(models.Model):
+    """A precomputed all-tenant report for a standard period (the last 30 / 90 / 365 days),
+    refreshed by a beat task because over every enterprise the live figures take seconds."""
+
+    key = models.CharField(max_length=40, unique=True)
+    payload = models.JSONField()
+    computed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report snapshot")
+        verbose_name_plural = _("report snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.computed_at}"

@@ -397,3 +397,69 @@ def report_csv(report: dict, name: str) -> str:
     for row in rows:
         writer.writerow([_csv_cell(v) for v in row])
     return buf.getvalue()
+
+
+# --- precomputed all-tenant reports ----------------------------------------------------------
+
+
+def snapshot_key(filters: ReportFilters, today: date | None = None) -> str | None:
+    """The snapshot that answers these filters, if any: no tenant/slice filter, a standard
+    period ending today."""
+    today = today or timezone.localdate()
+    if any((filters.enterprise, filters.platform, filters.kind, filters.severity, filters.reviewer)) or filters.end != today:
+        return None
+    days = (filters.end - filters.start).days + 1
+    return f"all:{days}" if days in settings.APPEALS_SLA["SNAPSHOT_PERIODS_DAYS"] else None
+
+
+def _jsonable(report: dict) -> dict:
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(report, cls=DjangoJSONEncoder))
+
+
+def report_from_json(payload: dict) -> dict:
+    """Turn a stored report back into the shapes the page and the CSV use (dates, datetimes)."""
+    from django.utils.dateparse import parse_datetime
+
+    report = dict(payload)
+    report["generated_at"] = parse_datetime(payload["generated_at"])
+    report["trend"] = [{**w, "week": date.fromisoformat(w["week"])} for w in payload["trend"]]
+    for name in ("breached", "at_risk"):
+        report[name] = [{**r, "due_at": parse_datetime(r["due_at"])} for r in payload[name]]
+    return report
+
+
+def report_snapshots_refresh(*, now: datetime | None = None) -> list[str]:
+    """Recompute every standard all-tenant report (the beat task calls this)."""
+    from appeals.models import ReportSnapshot
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    system = User(is_superuser=True)  # the task acts for the desk; reports only read
+    done = []
+    for days in settings.APPEALS_SLA["SNAPSHOT_PERIODS_DAYS"]:
+        filters = ReportFilters(start=today - timedelta(days=days - 1), end=today)
+        started = timezone.now()
+        report = sla_report(user=system, filters=filters, now=now)
+        duration = int((timezone.now() - started).total_seconds() * 1000)
+        ReportSnapshot.objects.update_or_create(
+            key=f"all:{days}", defaults={"payload": _jsonable(report), "computed_at": now, "duration_ms": duration}
+        )
+        done.append(f"all:{days}")
+    return done
+
+
+def sla_report_for_view(*, user, filters: ReportFilters, live: bool = False) -> dict:
+    """The report a page or the API shows: a fresh snapshot when one answers the filters, else live.
+    Adds `source` ("snapshot" or "live") and `generated_at` (its freshness)."""
+    from appeals.models import ReportSnapshot
+
+    require(user.has_role(Role.MANAGER))
+    key = None if live else snapshot_key(filters)
+    snapshot = ReportSnapshot.objects.filter(key=key).first() if key else None
+    if snapshot is not None:
+        return {**report_from_json(snapshot.payload), "source": "snapshot"}
+    return {**sla_report(user=user, filters=filters), "source": "live"}

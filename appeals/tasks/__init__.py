@@ -1,6 +1,6 @@
 """Thin Celery entry points, one module per capability: take ids, reload, call a service."""
 
 from .audit import verify_audit_chain
-from .sla import auto_resolve_appeal, send_sla_notification, sla_auto_resolve, sla_scan
+from .sla import auto_resolve_appeal, refresh_report_snapshots, send_sla_notification, sla_auto_resolve, sla_scan
 
-__all__ = ["auto_resolve_appeal", "send_sla_notification", "sla_auto_resolve", "sla_scan", "verify_audit_chain"]
+__all__ = ["auto_resolve_appeal", "refresh_report_snapshots", "send_sla_notification", "sla_auto_resolve", "sla_scan", "verify_audit_chain"]

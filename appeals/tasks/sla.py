@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from appeals.models import Appeal
-from appeals.services import auto_resolution, sla_notifications
+from appeals.services import auto_resolution, reports, sla_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +40,9 @@ def auto_resolve_one(appeal_id: int) -> None:
     appeal = Appeal.objects.filter(pk=appeal_id).first()
     if appeal is not None:
         auto_resolution.appeal_auto_resolve(appeal=appeal)
+
+
+@shared_task(name="appeals.tasks.refresh_report_snapshots")
+def refresh_report_snapshots() -> list[str]:
+    """Every 15 minutes: recompute the all-tenant reports for the standard periods."""
+    return reports.report_snapshots_refresh()

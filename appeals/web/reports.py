@@ -7,11 +7,11 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from appeals.api.reports import csv_response
+from appeals.api.reports import csv_response, view_report
 from appeals.exceptions import PermissionDenied, ValidationFailed
 from appeals.models import Enterprise, IncidentKind, Platform, Role, Severity
 from appeals.selectors import reviewers
-from appeals.services.reports import TABLES, parse_filters, sla_report
+from appeals.services.reports import TABLES
 
 
 def _require_manager(request):
@@ -62,8 +62,7 @@ def sla_report_page(request):
     }
     status = 200
     try:
-        filters = parse_filters(request.GET)
-        report = sla_report(user=request.user, filters=filters)
+        report = view_report(request, request.GET)
         context.update(report=report, query=request.GET.urlencode(), chart=trend_svg(report["trend"]))
     except ValidationFailed as exc:
         context["errors"] = exc.fields
@@ -77,7 +76,7 @@ def sla_report_csv(request, table: str):
     try:
         if table not in TABLES:
             raise ValidationFailed(fields={"table": [_("Unknown table.")]})
-        report = sla_report(user=request.user, filters=parse_filters(request.GET))
+        report = view_report(request, request.GET)
     except ValidationFailed as exc:
         return render(request, "appeals/reports/sla.html", {"errors": exc.fields, "params": request.GET}, status=400)
     except PermissionDenied:

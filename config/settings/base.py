@@ -213,6 +213,9 @@ APPEALS_SLA = {
     "AUTO_RESOLUTION_RULE": "minor-auto-resolution-v1",
     # Breached / about-to-breach lists on the report page are capped at this many rows.
     "REPORT_LIST_LIMIT": 50,
+    # All-tenant reports for these periods (last N days) are precomputed by a beat task.
+    "SNAPSHOT_PERIODS_DAYS": [30, 90, 365],
 }
 CELERY_BEAT_SCHEDULE["sla-scan"] = {"task": "appeals.tasks.sla_scan", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["sla-auto-resolve"] = {"task": "appeals.tasks.sla_auto_resolve", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["sla-report-snapshots"] = {"task": "appeals.tasks.refresh_report_snapshots", "schedule": 900.0}

@@ -104,3 +104,29 @@ def test_queue_is_ordered_by_due_time_and_renders_clocks_without_extra_queries(
     assert rows[0].pk in (cases[1].pk, cases[3].pk)  # the minor ones (24 h) come first
     assert html.count('data-sla-status="running"') == 4
     assert "23h 59m left" in html
+
+
+def test_all_tenant_report_is_served_from_the_precomputed_snapshot(desk, manager, enterprise):
+    import time_machine
+
+    from appeals.models import ReportSnapshot
+    from appeals.services.reports import report_snapshots_refresh
+    from tests.sla.conftest import at
+
+    client = client_for(manager)
+    day = at(2026, 3, 15, 20)
+    with time_machine.travel(day, tick=False):
+        assert report_snapshots_refresh() == ["all:30", "all:90", "all:365"]
+        url = "/api/v1/reports/sla/?start=2026-02-14&end=2026-03-15"  # the last 30 days
+        snap = client.get(url).json()
+        live = client.get(url + "&live=1").json()
+        filtered = client.get(url + f"&enterprise={enterprise.pk}").json()
+        page = client.get("/manager/reports/sla/?start=2026-02-14&end=2026-03-15").content.decode()
+        csv_body = client.get("/manager/reports/sla/breached.csv?start=2026-02-14&end=2026-03-15").content.decode()
+    assert (snap["source"], live["source"], filtered["source"]) == ("snapshot", "live", "live")
+    assert snap["summary"] == live["summary"] and snap["trend"] == live["trend"] and snap["compliance"] == live["compliance"]
+    assert snap["summary"]["opened"] == 6  # case 6 (Feb 27) is inside these 30 days
+    assert snap["generated_at"].startswith("2026-03-15T20:00")
+    assert 'data-source="snapshot"' in page and "2026-03-15 20:00" in page
+    assert desk["cases"][3].reference in csv_body
+    assert ReportSnapshot.objects.count() == 3
