@@ -60,7 +60,7 @@ CREATE UNLOGGED TABLE bench_case AS
 WITH base AS (
     SELECT i,
            {ENT_EXPR} AS ent,
-           random() AS r_sev, random() AS r_out, random() AS r_claim, random() AS r_first, random() AS r_close,
+           random() AS r_sev, random() AS r_out, random() AS r_stuck, random() AS r_claim, random() AS r_first, random() AS r_close,
            now() - random() * interval '730 days' AS submitted
     FROM generate_series({FIRST}::bigint, {LAST}::bigint) i
 ), t AS (
@@ -75,17 +75,19 @@ WITH base AS (
            submitted + (r_claim * 0.3 + r_first * 0.3 + r_close * 0.6) * budget_h * interval '1 hour' AS closed
     FROM t
 )
+-- About 2% of the last 30 days' cases are stuck undecided, so the breach lists have rows.
+, flagged AS (SELECT *, (r_stuck < 0.02 AND submitted > now() - interval '30 days') AS stuck FROM times)
 SELECT i, ent, acct, sev, budget_h, submitted,
        CASE WHEN claimed <= now() THEN claimed END AS claimed,
        CASE WHEN first_decided <= now() THEN first_decided END AS first_decided,
-       CASE WHEN closed <= now() THEN closed END AS closed,
-       CASE WHEN closed > now() THEN
+       CASE WHEN closed <= now() AND NOT stuck THEN closed END AS closed,
+       CASE WHEN closed > now() OR stuck THEN
                 CASE WHEN claimed > now() OR first_decided > now() THEN 'first_review' ELSE 'second_review' END
             WHEN r_out < 0.70 THEN 'approved' WHEN r_out < 0.95 THEN 'rejected' ELSE 'withdrawn' END AS state,
        2 + i % {R} AS r1, 2 + (i + 7) % {R} AS r2,
        (ARRAY['desktop_logout', 'cannot_be_added', 'adds_restricted', 'requests_fail', 'short_ban', 'permanent_ban', 'entity_ban'])
            [CASE WHEN r_sev < 0.5 THEN 1 + i % 4 WHEN r_sev < 0.85 THEN 5 ELSE 6 + i % 2 END] AS kind
-FROM times;
+FROM flagged;
 
 INSERT INTO appeals_banincident (id, enterprise_id, account_id, banned_at, kind, reason, notice_text, severity, created_by_id, created_at)
 SELECT i, ent, acct, submitted - interval '2 hours', kind, 'user_reports', '', sev, 1000 + ent, submitted - interval '1 hour'
