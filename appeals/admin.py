@@ -142,3 +142,70 @@ class RiskFlagAdmin(ReadOnlyAdmin):
     list_display = ("appeal", "rule", "operator", "count", "window_start", "window_end")
     list_filter = ("rule",)
     search_fields = ("appeal__reference", "operator")
+
+# --- SLA (issue 6): managers edit policies and calendar days; saves go through the services. ---
+
+
+@admin.register(models.SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("severity", "amount", "unit", "handling", "updated_at")
+    fields = ("severity", "unit", "amount", "handling")
+    readonly_fields = ("severity", "handling")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_role(models.Role.MANAGER)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def save_model(self, request, obj, form, change):
+        from appeals.services.sla import sla_policy_update
+
+        sla_policy_update(by=request.user, severity=obj.severity, unit=obj.unit, amount=obj.amount)
+
+
+@admin.register(models.WorkCalendarDay)
+class WorkCalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_working", "note", "source", "updated_at")
+    list_filter = ("is_working", "source")
+    date_hierarchy = "date"
+    fields = ("date", "is_working", "note")
+
+    def has_add_permission(self, request):
+        return request.user.has_role(models.Role.MANAGER)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_role(models.Role.MANAGER)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # correct a day instead: the audit keeps what it was
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("date",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        from appeals.services.calendar import work_calendar_set_day
+
+        saved = work_calendar_set_day(by=request.user, day=obj.date, is_working=obj.is_working, note=obj.note)
+        obj.pk = saved.pk
+
+
+@admin.register(models.AppealSla)
+class AppealSlaAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "severity", "started_at", "due_at", "paused_at", "closed_at", "met", "auto_rule")
+    list_filter = ("severity", "met")
+
+
+@admin.register(models.SlaNotification)
+class SlaNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "stage", "kind", "state", "created_at", "sent_at")
+    list_filter = ("kind", "state")

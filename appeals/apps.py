@@ -11,4 +11,7 @@ class AppealsConfig(AppConfig):
         # Modules that plug guards and listeners into the workflow register on import.
         import appeals.web.evidence  # noqa: F401  (evidence panel + completeness guard)
         from appeals.notifications import listeners  # noqa: F401  (verification guard + notifications)
-        from appeals.services import appeals  # noqa: F401
+        from appeals.services import (
+            appeals,  # noqa: F401
+            sla,  # noqa: F401
+        )

@@ -7,7 +7,7 @@ object is simply not found. Desk staff see every enterprise, but not applicants'
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from appeals.exceptions import NotFound
 from appeals.models import Appeal, AppealEvent, AppealState, BanIncident, Enterprise, MessagingAccount, User
@@ -81,15 +81,20 @@ def prior_incidents(*, incident: BanIncident) -> QuerySet[BanIncident]:
 
 
 def first_review_queue(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).filter(state=AppealState.FIRST_REVIEW).order_by("submitted_at", "id")
+    return appeals_for(user).select_related("sla").filter(state=AppealState.FIRST_REVIEW).order_by("submitted_at", "id")
 
 
 def second_review_queue(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).filter(state=AppealState.SECOND_REVIEW).order_by("submitted_at", "id")
+    return appeals_for(user).select_related("sla").filter(state=AppealState.SECOND_REVIEW).order_by("submitted_at", "id")
 
 
 def escalated_cases(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).filter(state=AppealState.ESCALATED).order_by("submitted_at", "id")
+    return appeals_for(user).select_related("sla").filter(state=AppealState.ESCALATED).order_by("submitted_at", "id")
+
+
+def by_sla_due(queue: QuerySet[Appeal]) -> QuerySet[Appeal]:
+    """A queue ordered by its SLA clock: the case due first on top (clocks not started last)."""
+    return queue.order_by(F("sla__due_at").asc(nulls_last=True), "submitted_at", "id")
 
 
 def reviewers(*, role_field: str) -> QuerySet[User]:

@@ -42,6 +42,8 @@ class Action(models.TextChoices):
     DECIDE_APPROVE = "decide_approve", gettext_lazy("Decide: approve")
     DECIDE_REJECT = "decide_reject", gettext_lazy("Decide: reject")
     REASSIGN = "reassign", gettext_lazy("Reassign")
+    AUTO_APPROVE = "auto_approve", gettext_lazy("Approve automatically (rule)")
+    REOPEN = "reopen", gettext_lazy("Reopen an automated decision")
 
 
 # --- effects: what a transition does to the row besides moving its state ---------------
@@ -80,6 +82,11 @@ def _reassign(appeal, by, data):
         appeal.first_reviewer = data["assignee"]
     else:
         appeal.second_reviewer = data["assignee"]
+
+
+def _reopened(appeal, by, data):
+    appeal.decided_at = None
+    appeal.second_reviewer = by
 
 
 # --- built-in guards -------------------------------------------------------------------
@@ -124,6 +131,20 @@ def _valid_assignee(appeal, by, data):
         )
 
 
+def _decision_was_automated(appeal, by, data):
+    last = AppealEvent.objects.filter(appeal=appeal, to_state=appeal.state).order_by("-created_at", "-id").first()
+    if last is None or last.action != Action.AUTO_APPROVE:
+        raise GuardFailed(_("Only an automated decision can be reopened."), code="not_automated")
+    if appeal.first_reviewer_id is not None and by is not None and appeal.first_reviewer_id == by.pk:
+        raise PermissionDenied(
+            _("The second review must be done by someone other than the first reviewer."), code="separation_of_duties"
+        )
+    if Appeal.objects.filter(incident_id=appeal.incident_id).exclude(pk=appeal.pk).exclude(
+        state__in=[S.APPROVED, S.REJECTED, S.WITHDRAWN]
+    ).exists():
+        raise GuardFailed(_("Another appeal for this incident is open."), code="open_appeal_exists")
+
+
 @dataclass(frozen=True)
 class Transition:
     source: str
@@ -164,6 +185,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                comment_required=True, guards=(_holds_second_claim,), effects=(_back_to_first,)),
     Transition(S.ESCALATED, Action.DECIDE_APPROVE, S.APPROVED, Role.MANAGER, effects=(_decided,)),
     Transition(S.ESCALATED, Action.DECIDE_REJECT, S.REJECTED, Role.MANAGER, comment_required=True, effects=(_decided,)),
+    # Automatic resolution of minor cases (appeals/services/auto_resolution.py) and its undo.
+    Transition(S.FIRST_REVIEW, Action.AUTO_APPROVE, S.APPROVED, Role.SYSTEM, effects=(_decided,)),
+    Transition(S.APPROVED, Action.REOPEN, S.SECOND_REVIEW, Role.SECOND_REVIEWER, comment_required=True,
+               guards=(_decision_was_automated,), effects=(_reopened,)),
     Transition(S.FIRST_REVIEW, Action.REASSIGN, S.FIRST_REVIEW, Role.MANAGER, guards=(_valid_assignee,), effects=(_reassign,)),
     Transition(S.SECOND_REVIEW, Action.REASSIGN, S.SECOND_REVIEW, Role.MANAGER, guards=(_valid_assignee,), effects=(_reassign,)),
 )

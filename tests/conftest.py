@@ -104,10 +104,21 @@ def second_review_appeal(claimed_appeal, first_reviewer):
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (ephemeral port); the celery_worker process mails to it."""
+    from tests.smtp import LoopbackSMTP
+
+    server = LoopbackSMTP()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, smtp_server):
     """A real `celery worker` process consuming from the test Redis, writing to the test database.
 
     Tests that use it need committed data: mark them `@pytest.mark.django_db(transaction=True)`.
+    Its Django mail goes over SMTP to `smtp_server` (read `smtp_server.messages`).
     """
     from config.celery import app
 
@@ -117,6 +128,9 @@ def celery_worker(django_db_setup, django_db_blocker):
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "TEST_WORKER_DATABASE_NAME": db_name,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": smtp_server.host,
+        "EMAIL_PORT": str(smtp_server.port),
     }
     with django_db_blocker.unblock():
         app.control.purge()

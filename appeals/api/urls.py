@@ -24,5 +24,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include(v1)),
     path("v1/", include("appeals.api.verification")),  # verification (issue #4)
-    path("v1/", include("appeals.api.evidence")),
+    path("v1/", include("appeals.api.evidence")),  # evidence library (issue 3)
+    path("v1/", include("appeals.api.reports")),  # SLA reports (issue 6)
 ]

@@ -16,6 +16,7 @@ from .evidence import (
 )
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
 from .message import Message, MessageState
+from .sla import AppealSla, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from .user import Role, User
 from .verification import ChallengeState, Channel, VerificationChallenge
 
@@ -32,6 +33,7 @@ __all__ = [
     "AccountType",
     "Appeal",
     "AppealEvent",
+    "AppealSla",
     "AppealState",
     "AuditEvent",
     "BanIncident",
@@ -45,8 +47,13 @@ __all__ = [
     "Platform",
     "ReasonCategory",
     "ReferenceSequence",
+    "ReportSnapshot",
     "Role",
     "Severity",
+    "SlaNotification",
+    "SlaPolicy",
+    "SlaUnit",
     "User",
     "VerificationChallenge",
+    "WorkCalendarDay",
 ]

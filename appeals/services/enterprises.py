@@ -103,4 +103,8 @@ def incident_set_severity(*, incident: BanIncident, severity: str, by) -> BanInc
     validate_model(incident)
     incident.save(update_fields=["severity"])
     audit_object(actor=by, action="incident.set_severity", obj=incident, before=before, after={"severity": severity})
+    if before["severity"] != severity:
+        from appeals.services.sla import sla_severity_changed
+
+        sla_severity_changed(incident=incident, by=by)
     return incident

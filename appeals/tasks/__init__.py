@@ -3,5 +3,15 @@
 from . import evidence  # noqa: F401
 from .audit import verify_audit_chain
 from .notifications import deliver_message, outbox_sweep
+from .sla import auto_resolve_appeal, refresh_report_snapshots, send_sla_notification, sla_auto_resolve, sla_scan
 
-__all__ = ["deliver_message", "outbox_sweep", "verify_audit_chain"]
+__all__ = [
+    "auto_resolve_appeal",
+    "deliver_message",
+    "outbox_sweep",
+    "refresh_report_snapshots",
+    "send_sla_notification",
+    "sla_auto_resolve",
+    "sla_scan",
+    "verify_audit_chain",
+]

@@ -18,4 +18,5 @@ urlpatterns = [
     path("queues/second/", views.queue_second, name="queue_second"),
     path("manager/", views.manager, name="manager"),
     path("", include("appeals.web.verification")),  # verification (issue #4)
+    path("", include("appeals.web.reports")),  # SLA reports (issue 6)
 ]

@@ -388,3 +388,25 @@ else:
         # No location: it follows MEDIA_ROOT. Never served under a URL.
         "OPTIONS": {"file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
     }
+
+# --- Service levels (SLA) -------------------------------------------------------------
+# Source: ../shared/DOMAIN.md "Service levels": minor cases resolved automatically within
+# 24 hours, medium by manual review within 48 hours, severe by deep investigation within
+# 7 working days of the mainland China calendar. These seed the SlaPolicy rows (a data
+# migration); managers edit the rows afterwards, and a missing row falls back to these.
+APPEALS_SLA = {
+    "POLICIES": {"minor": ("clock_hours", 24), "medium": ("clock_hours", 48), "severe": ("working_days", 7)},
+    # The assigned reviewer is warned once this share of the allowed time is used.
+    "WARN_AT_FRACTION": env.float("SLA_WARN_AT_FRACTION", default=0.8),
+    # Years of the `holidays` library's China calendar seeded into WorkCalendarDay.
+    "CALENDAR_SEED_YEARS": list(range(2024, 2028)),
+    # Name recorded on automated decisions (appeals.services.sla.auto_resolution_rule).
+    "AUTO_RESOLUTION_RULE": "minor-auto-resolution-v1",
+    # Breached / about-to-breach lists on the report page are capped at this many rows.
+    "REPORT_LIST_LIMIT": 50,
+    # All-tenant reports for these periods (last N days) are precomputed by a beat task.
+    "SNAPSHOT_PERIODS_DAYS": [30, 90, 365],
+}
+CELERY_BEAT_SCHEDULE["sla-scan"] = {"task": "appeals.tasks.sla_scan", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["sla-auto-resolve"] = {"task": "appeals.tasks.sla_auto_resolve", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["sla-report-snapshots"] = {"task": "appeals.tasks.refresh_report_snapshots", "schedule": 900.0}

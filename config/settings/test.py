@@ -18,7 +18,8 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_app
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / ".test-media" / os.environ.get("TEST_DB_NAME", "test_appeals")
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# locmem unless the environment names a backend (a worker process sending to a test SMTP server).
+EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # Worker processes the tests start may choose another SMS backend through the environment.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "appeals.notifications.sms.backends.locmem.SmsBackend")
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "token": "10000/min"}}
