@@ -38,6 +38,7 @@ def incidents_for(user) -> QuerySet[BanIncident]:
 def appeals_for(user) -> QuerySet[Appeal]:
     qs = _tenant_filter(
         Appeal.objects.select_related(
+            "sla",
             "enterprise", "incident", "incident__account", "filed_by", "first_reviewer", "second_reviewer"
         ),
         user,
@@ -81,15 +82,15 @@ def prior_incidents(*, incident: BanIncident) -> QuerySet[BanIncident]:
 
 
 def first_review_queue(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).select_related("sla").filter(state=AppealState.FIRST_REVIEW).order_by("submitted_at", "id")
+    return appeals_for(user).filter(state=AppealState.FIRST_REVIEW).order_by("submitted_at", "id")
 
 
 def second_review_queue(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).select_related("sla").filter(state=AppealState.SECOND_REVIEW).order_by("submitted_at", "id")
+    return appeals_for(user).filter(state=AppealState.SECOND_REVIEW).order_by("submitted_at", "id")
 
 
 def escalated_cases(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).select_related("sla").filter(state=AppealState.ESCALATED).order_by("submitted_at", "id")
+    return appeals_for(user).filter(state=AppealState.ESCALATED).order_by("submitted_at", "id")
 
 
 def by_sla_due(queue: QuerySet[Appeal]) -> QuerySet[Appeal]:
