@@ -9,4 +9,5 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         # Modules that plug guards and listeners into the workflow register on import.
+        import appeals.services.surge_listeners  # noqa: F401
         from appeals.services import appeals  # noqa: F401

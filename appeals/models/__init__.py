@@ -4,9 +4,27 @@ from .appeal import Appeal, AppealEvent, AppealState, ReferenceSequence
 from .audit import AuditEvent
 from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
+from .surge import (
+    ACTIVE_SURGE_STATES,
+    NotificationStatus,
+    SurgeAlert,
+    SurgeDimension,
+    SurgeNotification,
+    SurgeResolution,
+    SurgeSettings,
+    SurgeState,
+)
 from .user import Role, User
 
 __all__ = [
+    "ACTIVE_SURGE_STATES",
+    "NotificationStatus",
+    "SurgeAlert",
+    "SurgeDimension",
+    "SurgeNotification",
+    "SurgeResolution",
+    "SurgeSettings",
+    "SurgeState",
     "AccountType",
     "Appeal",
     "AppealEvent",
