@@ -439,6 +439,9 @@ def _alert_snapshot(alert: SurgeAlert) -> dict:
 
 
 def _emergency_changed() -> None:
+    # Now (for this transaction's own reads) and again after commit (a reader in between may
+    # have cached the state from before).
+    cache.delete(EMERGENCY_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(EMERGENCY_CACHE_KEY))
 
 

@@ -1,2 +1,5 @@
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("appeals.web.surge")),
+]
