@@ -27,6 +27,7 @@ from functools import partial
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Trunc
@@ -97,12 +98,30 @@ def default_policy() -> SurgePolicy:
     )
 
 
+_POLICY_TTL_SECONDS = 5.0
+_policy_memo: dict = {}
+
+
 def surge_policy() -> SurgePolicy:
-    """The managers' settings row if there is one, else settings.SURGE."""
+    """The managers' settings row if there is one, else settings.SURGE.
+
+    Memoised per process for a few seconds: the per-submission check reads it on every
+    submission, and a manager's change may take that long to reach other processes.
+    """
+    memo = _policy_memo.get("policy")
+    if memo and memo[0] > time.monotonic():
+        return memo[1]
     row = SurgeSettings.objects.filter(pk=1).first()
-    if row is None:
-        return default_policy()
-    return SurgePolicy(**{f: getattr(row, f) for f in POLICY_FIELDS})
+    policy = default_policy() if row is None else SurgePolicy(**{f: getattr(row, f) for f in POLICY_FIELDS})
+    _policy_memo["policy"] = (time.monotonic() + _POLICY_TTL_SECONDS, policy)
+    return policy
+
+
+def forget_policy(**_kwargs) -> None:
+    _policy_memo.clear()
+
+
+setting_changed.connect(forget_policy)
 
 
 # --- the rule (pure) ---------------------------------------------------------------------------
@@ -241,6 +260,20 @@ end
 return #KEYS
 """
 
+# Lua: KEYS = the marker, then buckets in runs of ARGV[1]; returns {marker exists, sum of each run}.
+_WINDOW_SUMS = """
+local size = tonumber(ARGV[1])
+local out = {redis.call('EXISTS', KEYS[1])}
+local sum, n = 0, 0
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v then sum = sum + tonumber(v) end
+  n = n + 1
+  if n == size then out[#out + 1] = sum; sum = 0; n = 0 end
+end
+return out
+"""
+
 _clients: dict = {}
 
 
@@ -281,36 +314,31 @@ class RedisCounts:
         pipe.expire(self.active_key(minute), ttl)
         pipe.execute()
 
-    def _mget(self, keys: list[str]) -> tuple[list, bool]:
-        values = []
+    def _sums(self, keys: list[str], window: int) -> tuple[list[int], bool]:
+        """Sum consecutive runs of `window` keys on the server: one round trip returns a few
+        integers instead of every bucket."""
+        script = self.redis.register_script(_WINDOW_SUMS)
+        sums: list[int] = []
         built = True
-        for start in range(0, len(keys) or 1, 20000):
-            chunk = keys[start : start + 20000]
-            got = self.redis.mget([self.marker, *chunk])
-            built = built and got[0] is not None
-            values.extend(got[1:])
-        return values, built
+        per_call = max(1, 20000 // window) * window
+        for start in range(0, len(keys), per_call):
+            got = script(keys=[self.marker, *keys[start : start + per_call]], args=[window])
+            built = built and bool(got[0])
+            sums.extend(int(v) for v in got[1:])
+        return sums, built
 
     def window_sums(self, slices: Sequence[Slice], ends: Sequence[int], window: int) -> dict[Slice, list[int]]:
         slices, ends = list(slices), list(ends)
         if not slices:
             return {}
         keys = [self.key(s, m) for s in slices for e in ends for m in range(e - window + 1, e + 1)]
-        values, built = self._mget(keys)
+        sums, built = self._sums(keys, window)
         if not built:
             # Redis lost the counters (restart without persistence, flush): rebuild them
             # from the database and ask again.
             self.ensure_built(now=minute_start(max(ends)) + timedelta(seconds=59))
-            values, _built = self._mget(keys)
-        out: dict[Slice, list[int]] = {}
-        i = 0
-        for s in slices:
-            sums = []
-            for _e in ends:
-                sums.append(sum(int(v) for v in values[i : i + window] if v is not None))
-                i += window
-            out[s] = sums
-        return out
+            sums, _built = self._sums(keys, window)
+        return {s: sums[i * len(ends) : (i + 1) * len(ends)] for i, s in enumerate(slices)}
 
     def active_slices(self, first_minute: int, last_minute: int) -> set[Slice]:
         members = self.redis.sunion([self.active_key(m) for m in range(first_minute, last_minute + 1)])
@@ -668,6 +696,8 @@ def surge_settings_update(*, by, **fields) -> SurgeSettings:
     row.updated_by = by
     validate_model(row, exclude=["updated_by"])
     row.save()
+    forget_policy()
+    transaction.on_commit(forget_policy)
     after = {f: getattr(row, f) for f in POLICY_FIELDS}
     audit_object(actor=by, action="surge.settings", obj=row, before=before, after=after)
     if (before["history_days"], before["window_minutes"], before["quiet_windows"]) != (
