@@ -341,10 +341,9 @@ class RedisCounts:
         return {s: sums[i * len(ends) : (i + 1) * len(ends)] for i, s in enumerate(slices)}
 
     def active_slices(self, first_minute: int, last_minute: int) -> set[Slice]:
-        members = self.redis.sunion([self.active_key(m) for m in range(first_minute, last_minute + 1)])
-        if not members and not self.redis.exists(self.marker):
+        if not self.redis.exists(self.marker):
             self.ensure_built(now=minute_start(last_minute) + timedelta(seconds=59))
-            members = self.redis.sunion([self.active_key(m) for m in range(first_minute, last_minute + 1)])
+        members = self.redis.sunion([self.active_key(m) for m in range(first_minute, last_minute + 1)])
         found = set()
         for member in members:
             dimension, _sep, value = member.decode().partition("|")
@@ -485,6 +484,13 @@ def surge_alert_open(*, slice_: Slice, verdict: Verdict, policy: SurgePolicy, no
     """Open the slice's alert, unless one is already active (then None). Race-free: the
     conditional unique constraint lets exactly one concurrent opener in."""
     window_start = minute_start(minute_of(now) - policy.window_minutes + 1)
+    # A manager who just closed this slice's alert by hand is not paged again for the same
+    # wave: the slice gets the auto-resolve period (quiet windows x window) of grace.
+    grace = timedelta(minutes=policy.quiet_windows * policy.window_minutes)
+    if SurgeAlert.objects.filter(
+        dimension=slice_[0], value=slice_[1], resolution=SurgeResolution.MANUAL, resolved_at__gt=now - grace
+    ).exists():
+        return None
     alert = SurgeAlert(
         dimension=slice_[0],
         value=slice_[1],

@@ -136,3 +136,19 @@ def test_continuing_surge_keeps_the_alert_open(traffic):
         burst(traffic, 12, enterprise=ent, end=NOW + timedelta(minutes=10 * k), minutes=1)
     assert surge.surge_scan(now=NOW + timedelta(minutes=41)).resolved == []
     assert SurgeAlert.objects.get(dimension="all").state == SurgeState.OPEN
+
+
+def test_a_manually_resolved_slice_is_not_reopened_by_the_same_wave(traffic, manager):
+    ent = factories.EnterpriseFactory()
+    traffic.daily(1, enterprise=ent)
+    burst(traffic, 12, enterprise=ent, minutes=1)
+    alert = SurgeAlert.objects.get(dimension="all")
+    surge.surge_alert_resolve(alert=alert, by=manager, now=NOW + timedelta(minutes=1))
+    # Still surging a minute later, but the manager has dealt with it: no new page.
+    burst(traffic, 5, enterprise=ent, end=NOW + timedelta(minutes=2), minutes=1)
+    assert surge.surge_evaluate(slices=[ALL], now=NOW + timedelta(minutes=2), policy=surge.surge_policy())[ALL].surging
+    assert surge.surge_scan(now=NOW + timedelta(minutes=2)).opened == []
+    assert SurgeAlert.objects.filter(dimension="all").count() == 1
+    # A new wave after the grace period (3 windows) opens a new alert.
+    burst(traffic, 15, enterprise=ent, end=NOW + timedelta(minutes=45), minutes=1)
+    assert SurgeAlert.objects.filter(dimension="all").count() == 2

@@ -77,3 +77,38 @@ def test_worker_notifies_once_per_manager_and_redelivery_sends_nothing(celery_wo
     ]
     assert "SMS to managers skipped" in log.read_text()
     assert SurgeAlert.objects.get(pk=alert.pk).state == "open"
+
+
+@pytest.mark.django_db
+def test_sms_goes_through_the_sms_backend_once_when_it_is_installed(managers, monkeypatch):
+    """appeals.notifications.sms is built in another branch; until it is merged, a module with
+    its documented signature stands in for it here (the real one is not at hand)."""
+    import sys
+    import types
+
+    sent = []
+    module = types.ModuleType("appeals.notifications.sms")
+    module.send_sms = lambda *, phone, template, params: sent.append((phone, template, params))
+    monkeypatch.setitem(sys.modules, "appeals.notifications.sms", module)
+    monkeypatch.setitem(sys.modules, "appeals.notifications", sys.modules.get("appeals.notifications") or types.ModuleType("appeals.notifications"))
+
+    alert = open_alert()
+    surge.surge_notify_managers(alert_id=alert.pk)
+    surge.surge_notify_managers(alert_id=alert.pk)
+    assert sorted(p for p, _t, _params in sent) == ["13900000001", "13900000002"]
+    assert {t for _p, t, _params in sent} == {"surge_alert"}
+    assert sent[0][2] == {"slice": "Platform: WeCom", "count": "42", "window": "10", "usual": "5"}
+    assert SurgeNotification.objects.filter(alert=alert, channel="sms", status="sent").count() == 2
+
+
+@pytest.mark.django_db
+def test_without_the_sms_backend_sms_is_skipped_with_a_log_line(managers, caplog):
+    import importlib.util
+
+    if importlib.util.find_spec("appeals.notifications") is not None:
+        pytest.skip("the SMS backend is installed in this checkout")
+    alert = open_alert()
+    with caplog.at_level("INFO", logger="appeals.services.surge"):
+        rows = surge.surge_notify_managers(alert_id=alert.pk)
+    assert {r.channel for r in rows} == {"email"}
+    assert "SMS to managers skipped" in caplog.text
