@@ -62,6 +62,7 @@ Slice = tuple[str, str]  # (dimension, value); the "all" slice has value ""
 ALL_SLICE: Slice = (SurgeDimension.ALL.value, "")
 MINUTES_PER_DAY = 1440
 EMERGENCY_CACHE_KEY = "surge:emergency-active"
+IN_PROCESS_SCAN_KEY = "surge:in-process-scan"
 
 
 # --- the policy ----------------------------------------------------------------------------
@@ -591,6 +592,7 @@ def surge_check_submission(*, slices: Sequence[Slice], at: datetime, skip: Itera
         counts.record(slices, at, policy)
     except Exception as exc:  # never let the counters fail a submission; the scan catches up
         logger.warning("surge counter not recorded (%s)", exc)
+    surge_scan_in_process_if_due(now=at)
     skip = set(skip)
     verdicts = surge_evaluate(slices=[s for s in slices if s not in skip], now=at, policy=policy, counts=counts)
     opened = []
@@ -665,8 +667,21 @@ class EmergencyState:
     alerts: tuple = ()
 
 
+def surge_scan_in_process_if_due(*, now: datetime | None = None) -> ScanReport | None:
+    """Embedded mode has no Celery beat (tasks run in-process): there the scan runs from the
+    request path instead, at most once a minute per process."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER or not cache.add(IN_PROCESS_SCAN_KEY, 1, 60):
+        return None
+    try:
+        return surge_scan(now=now)
+    except Exception:  # a page must never fail because the scan did
+        logger.exception("in-process surge scan failed")
+        return None
+
+
 def surge_emergency_active() -> bool:
     """Cheap: cached until an alert opens or closes (and for a minute at most)."""
+    surge_scan_in_process_if_due()
     active = cache.get(EMERGENCY_CACHE_KEY)
     if active is None:
         active = SurgeAlert.objects.filter(state__in=ACTIVE_SURGE_STATES).exists()

@@ -21,7 +21,7 @@ def _clear_surge_keys(url=None):
     database also holds the Celery broker's bindings)."""
     client = surge.redis_client(url or django_settings.REDIS_URL)
     prefix = django_settings.SURGE["REDIS_PREFIX"]
-    for pattern in (f"{prefix}:*", f"*{surge.EMERGENCY_CACHE_KEY}"):
+    for pattern in (f"{prefix}:*", f"*{surge.EMERGENCY_CACHE_KEY}", f"*{surge.IN_PROCESS_SCAN_KEY}"):
         keys = list(client.scan_iter(match=pattern, count=1000))
         for start in range(0, len(keys), 1000):
             client.delete(*keys[start : start + 1000])
@@ -48,7 +48,8 @@ def surge_policy_for_tests(settings):
 
 @pytest.fixture
 def clear_surge_keys():
-    return _clear_surge_keys
+    url = django_settings.REDIS_URL  # taken before a test switches to embedded mode
+    return lambda: _clear_surge_keys(url)
 
 
 class Traffic:

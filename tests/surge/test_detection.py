@@ -152,3 +152,16 @@ def test_a_manually_resolved_slice_is_not_reopened_by_the_same_wave(traffic, man
     # A new wave after the grace period (3 windows) opens a new alert.
     burst(traffic, 15, enterprise=ent, end=NOW + timedelta(minutes=45), minutes=1)
     assert SurgeAlert.objects.filter(dimension="all").count() == 2
+
+
+def test_embedded_mode_without_beat_auto_resolves_from_the_request_path(traffic, settings, clear_surge_keys):
+    """No broker, no beat: the scan runs in-process, at most once a minute, when pages ask."""
+    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = "", True
+    ent = factories.EnterpriseFactory()
+    traffic.daily(1, enterprise=ent, count=False)
+    burst(traffic, 12, enterprise=ent, minutes=1)
+    assert SurgeAlert.objects.filter(state="open").count() == 4
+    clear_surge_keys()  # the once-a-minute throttle: a minute has passed
+    # Days later (the real clock), nothing since: the first page render closes them all.
+    assert surge.surge_emergency_state().active is False
+    assert set(SurgeAlert.objects.values_list("resolution", flat=True)) == {SurgeResolution.AUTO}
