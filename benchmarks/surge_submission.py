@@ -55,7 +55,7 @@ def seed_history(enterprise_id):
 def main():
     clear_surge_redis()
     with connection.cursor() as cursor:  # the benchmark database only
-        cursor.execute("TRUNCATE appeals_surgenotification, appeals_surgealert")
+        cursor.execute("TRUNCATE appeals_surgenotification, appeals_surgealert, appeals_appealevent, appeals_appeal CASCADE")
     run = int(time.time()) % 100000
     admin, drafts = make_drafts(2 * N, run)
     seed_history(drafts[0].enterprise_id)

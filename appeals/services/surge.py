@@ -612,7 +612,9 @@ def on_submission(appeal, transition, by, event) -> None:
     if transition.action != Action.SUBMIT:
         return
     slices = appeal_slices(appeal)
-    active = active_alert_slices(slices)
+    # The cached "any alert open?" answer spares the common case a query; the scan flags any
+    # appeal this misses (a stale cache, or an alert opening while this transaction runs).
+    active = active_alert_slices(slices) if surge_emergency_active(scan=False) else set()
     if active and not appeal.is_emergency:
         Appeal.objects.filter(pk=appeal.pk).update(is_emergency=True)
         appeal.is_emergency = True
@@ -622,8 +624,19 @@ def on_submission(appeal, transition, by, event) -> None:
 @dataclass
 class ScanReport:
     checked: int = 0
+    flagged: int = 0
     opened: list = field(default_factory=list)
     resolved: list = field(default_factory=list)
+
+
+def _flag_stragglers(alert: SurgeAlert, *, now: datetime) -> int:
+    """Flag the slice's open appeals submitted since the alert opened that the listener
+    missed (submitted while the alert was being opened). Bounded by the submitted_at index."""
+    return (
+        Appeal.objects.filter(slice_q((alert.dimension, alert.value)), submitted_at__gte=alert.opened_at, submitted_at__lte=now, is_emergency=False)
+        .exclude(state__in=CLOSED_STATES)
+        .update(is_emergency=True)
+    )
 
 
 def surge_scan(*, now: datetime | None = None, counts=None) -> ScanReport:
@@ -650,6 +663,7 @@ def surge_scan(*, now: datetime | None = None, counts=None) -> ScanReport:
                 report.opened.append(alert)
     quiet_after = timedelta(minutes=policy.quiet_windows * policy.window_minutes)
     for alert in active_alerts:
+        report.flagged += _flag_stragglers(alert, now=now)
         if now >= alert.opened_at + quiet_after and surge_is_quiet(slice_=(alert.dimension, alert.value), now=now, policy=policy, counts=counts):
             if surge_alert_auto_resolve(alert=alert, now=now):
                 report.resolved.append(alert)
@@ -679,9 +693,10 @@ def surge_scan_in_process_if_due(*, now: datetime | None = None) -> ScanReport |
         return None
 
 
-def surge_emergency_active() -> bool:
+def surge_emergency_active(*, scan: bool = True) -> bool:
     """Cheap: cached until an alert opens or closes (and for a minute at most)."""
-    surge_scan_in_process_if_due()
+    if scan:
+        surge_scan_in_process_if_due()
     active = cache.get(EMERGENCY_CACHE_KEY)
     if active is None:
         active = SurgeAlert.objects.filter(state__in=ACTIVE_SURGE_STATES).exists()

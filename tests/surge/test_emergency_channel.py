@@ -90,3 +90,18 @@ def test_manager_counter_and_nav_link(manager):
     assert "2 open alerts" in html and "/surge/?state=open" in html
     nav = render_to_string("appeals/partials/nav_extra.html", {"user": manager})
     assert 'href="/surge/"' in nav
+
+
+def test_scan_flags_appeals_the_listener_missed(traffic):
+    """An appeal whose transaction ran while the alert was being opened is not flagged by the
+    listener; the next scan catches it."""
+    from datetime import timedelta
+
+    ent = factories.EnterpriseFactory()
+    alert = open_alert(("enterprise", str(ent.pk)))
+    (missed,) = traffic.submit([NOW + timedelta(seconds=20)], enterprise=ent, count=False)
+    assert missed.is_emergency is False
+    report = surge.surge_scan(now=NOW + timedelta(minutes=1))
+    missed.refresh_from_db()
+    assert missed.is_emergency is True and report.flagged == 1
+    assert alert.state == "open"
