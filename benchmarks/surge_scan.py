@@ -1,8 +1,14 @@
 """Run time of the every-minute surge scan with 10,000 and with 1,000,000 appeals in the database.
 
 Both sizes hold the same recent traffic (the last 8 days: what the rule can ever look at); the
-rest is older history. The scan must cost the same at both sizes. Also measured: rebuilding
-the Redis counters from the database, and the embedded (database-counting) scan.
+rest is older history spread over two years. Default policy (10 min, floor 20, factor 3, 7 days).
+Two moments are timed at each size:
+  * a quiet minute: only the usual trickle in the current window;
+  * a ban wave: 300 appeals in the last 5 minutes over every platform, kind and enterprise.
+    The first scan opens the alerts (all, the platforms, the kinds); the following scans are
+    the steady state while the wave lasts (quiet checks on every open alert).
+The scan must cost the same at both sizes. Also measured: rebuilding the Redis counters from
+the database, and the embedded (database-counting) scan.
 
     .venv/bin/python benchmarks/surge_scan.py [runs]
 """
@@ -14,9 +20,10 @@ from surge_common import clear_surge_redis, median_ms, setup_django
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 15
 RECENT = 5_000  # appeals in the last 8 days, the same at every size
+CURRENT = 300  # of which in the last 5 minutes, inserted just before the scans
 SIZES = (10_000, 1_000_000)
 
-setup_django()
+setup_django(CELERY_TASK_ALWAYS_EAGER="true")  # the alert emails go to the locmem backend in-process
 
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -44,12 +51,13 @@ def fixtures():
     return user.pk
 
 
-def fill(total, user_id):
-    """`total` appeals: RECENT spread over the last 8 days, the rest over the two years before."""
+def fill(total, user_id, *, wave=False):
+    """`total` appeals: RECENT spread over the last 8 days, the rest over the two years before;
+    with wave=True, add the CURRENT appeals of a ban wave in the last 5 minutes."""
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE appeals_appealevent, appeals_appeal CASCADE")
-        cursor.execute(
-            """
+        if not wave:
+            cursor.execute("TRUNCATE appeals_appealevent, appeals_appeal, appeals_surgenotification, appeals_surgealert CASCADE")
+        sql = """
             WITH inc AS (SELECT id, enterprise_id, row_number() OVER (ORDER BY id) - 1 AS k
                            FROM appeals_banincident WHERE notice_text = 'bench'),
                  n AS (SELECT count(*) AS c FROM inc)
@@ -58,16 +66,20 @@ def fill(total, user_id):
                                         is_emergency)
             SELECT 'AP-B-' || lpad(g::text, 10, '0'), inc.enterprise_id, inc.id, 'bench', '13800000000', 'approved',
                    %(user)s, '', t.at, t.at, t.at, t.at, false
-              FROM generate_series(1, %(total)s) AS g
+              FROM generate_series(%(first)s, %(last)s) AS g
               CROSS JOIN n
               JOIN inc ON inc.k = (g::bigint * 7919) %% n.c
-              CROSS JOIN LATERAL (SELECT CASE WHEN g <= %(recent)s
-                     THEN now() - (g::float / %(recent)s) * interval '8 days'
+              CROSS JOIN LATERAL (SELECT CASE
+                     WHEN g <= %(current)s THEN clock_timestamp() - (g::float / %(current)s) * interval '5 minutes'
+                     WHEN g <= %(recent)s THEN now() - ((g - %(current)s)::float / (%(recent)s - %(current)s)) * interval '8 days'
                      ELSE now() - interval '9 days' - ((g - %(recent)s)::float / %(old)s) * interval '730 days' END AS at) t
-            """,
-            {"user": user_id, "total": total, "recent": RECENT, "old": max(1, total - RECENT)},
-        )
-        cursor.execute("ANALYZE appeals_appeal")
+            """
+        params = {"user": user_id, "current": CURRENT, "recent": RECENT, "old": max(1, total - RECENT)}
+        if wave:
+            cursor.execute(sql, {**params, "first": 1, "last": CURRENT})  # the current window, just now
+        else:
+            cursor.execute(sql, {**params, "first": CURRENT + 1, "last": total})  # the bulk: slow at 1M
+            cursor.execute("ANALYZE appeals_appeal")
 
 
 def timed(fn, runs):
@@ -79,6 +91,10 @@ def timed(fn, runs):
     return samples
 
 
+def scans(runs, counts_class):
+    return median_ms(timed(lambda: surge.surge_scan(now=timezone.now(), counts=counts_class()), runs))
+
+
 def main():
     user_id = fixtures()
     results = {}
@@ -88,18 +104,28 @@ def main():
         fill_s = time.perf_counter() - start
         clear_surge_redis()
         counts = surge.RedisCounts()
-        rebuild = timed(lambda counts=counts: (counts.forget(), counts.rebuild(now=timezone.now())), 3)
-        redis_scan = timed(lambda: surge.surge_scan(now=timezone.now(), counts=surge.RedisCounts()), RUNS)
-        db_scan = timed(lambda: surge.surge_scan(now=timezone.now(), counts=surge.DatabaseCounts()), RUNS)
-        report = surge.surge_scan(now=timezone.now())
-        results[total] = (median_ms(redis_scan), median_ms(db_scan), median_ms(rebuild))
-        print(f"{total:>9,} appeals (filled in {fill_s:.1f} s; {report.checked} slices active in the window)")
-        print(f"    scan, Redis counters      : median {results[total][0]:8.2f} ms over {RUNS} runs")
-        print(f"    scan, embedded (database) : median {results[total][1]:8.2f} ms over {RUNS} runs")
-        print(f"    rebuild counters from DB  : median {results[total][2]:8.2f} ms over 3 runs")
+        rebuild = median_ms(timed(lambda counts=counts: (counts.forget(), counts.rebuild(now=timezone.now())), 3))
+        quiet_checked = surge.surge_scan(now=timezone.now()).checked
+        quiet = (scans(RUNS, surge.RedisCounts), scans(RUNS, surge.DatabaseCounts))
+
+        fill(total, user_id, wave=True)
+        counts.forget()
+        counts.rebuild(now=timezone.now())  # the wave was inserted by SQL, not counted live
+        start = time.perf_counter()
+        first = surge.surge_scan(now=timezone.now())
+        opening_ms = (time.perf_counter() - start) * 1000
+        wave = (scans(RUNS, surge.RedisCounts), scans(RUNS, surge.DatabaseCounts))
+        results[total] = (*quiet, *wave, rebuild)
+        print(f"{total:>9,} appeals in the database (filled in {fill_s:.1f} s)")
+        print(f"    rebuild Redis counters from the database : median {rebuild:8.2f} ms over 3 runs")
+        print(f"    quiet minute ({quiet_checked:>2} slices active): scan with Redis counters median {quiet[0]:7.2f} ms, "
+              f"embedded (database) median {quiet[1]:7.2f} ms, {RUNS} runs each")
+        print(f"    ban wave: first scan ({first.checked} slices, opened {len(first.opened)} alerts) {opening_ms:7.2f} ms")
+        print(f"    ban wave, steady ({len(first.opened)} open alerts): scan with Redis counters median {wave[0]:7.2f} ms, "
+              f"embedded (database) median {wave[1]:7.2f} ms, {RUNS} runs each")
     small, large = (results[s] for s in SIZES)
-    print(f"ratio 1,000,000 / 10,000: scan (Redis) {large[0] / small[0]:.2f}x, scan (database) {large[1] / small[1]:.2f}x, "
-          f"rebuild {large[2] / small[2]:.2f}x")
+    names = ("quiet/Redis", "quiet/database", "wave/Redis", "wave/database", "rebuild")
+    print("ratio 1,000,000 / 10,000: " + ", ".join(f"{n} {b / a:.2f}x" for n, a, b in zip(names, small, large, strict=True)))
 
 
 if __name__ == "__main__":
