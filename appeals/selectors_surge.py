@@ -9,8 +9,8 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from appeals.exceptions import NotFound
-from appeals.models import Appeal, SurgeAlert
-from appeals.services.surge import minute_of, minute_start, slice_q
+from appeals.models import Appeal, Enterprise, SurgeAlert, SurgeDimension
+from appeals.services.surge import minute_of, minute_start, slice_label, slice_q
 
 
 def surge_alerts_for(user) -> QuerySet[SurgeAlert]:
@@ -25,6 +25,19 @@ def surge_alert_get(*, user, pk) -> SurgeAlert:
         return surge_alerts_for(user).get(pk=pk)
     except (SurgeAlert.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+def with_slice_labels(alerts):
+    """Label a page of alerts with one query for the enterprises they name (not one per row)."""
+    alerts = list(alerts)
+    ids = {a.value for a in alerts if a.dimension == SurgeDimension.ENTERPRISE and a.value.isdigit()}
+    names = dict(Enterprise.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for alert in alerts:
+        if alert.dimension == SurgeDimension.ENTERPRISE and alert.value.isdigit() and int(alert.value) in names:
+            alert._slice_label = f"{SurgeDimension.ENTERPRISE.label}: {names[int(alert.value)]}"
+        else:
+            alert._slice_label = slice_label(alert.dimension, alert.value)
+    return alerts
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals.models import Role, SurgeAlert, SurgeDimension, SurgeNotification, SurgeState
-from appeals.selectors_surge import surge_alert_get, surge_alerts_for, surge_volume
+from appeals.selectors_surge import surge_alert_get, surge_alerts_for, surge_volume, with_slice_labels
 from appeals.services import surge as surge_services
 
 
@@ -116,6 +116,10 @@ class AlertListApi(generics.ListAPIView):
         filters = AlertFilterIn(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return surge_alerts_for(self.request.user).filter(**filters.validated_data)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return with_slice_labels(page) if page is not None else None
 
 
 @extend_schema(tags=["surge"])

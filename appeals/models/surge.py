@@ -83,9 +83,12 @@ class SurgeAlert(models.Model):
 
     @property
     def slice_label(self) -> str:
-        from appeals.services.surge import slice_label
+        # Lists set _slice_label for a page at once (appeals.selectors_surge.with_slice_labels).
+        if getattr(self, "_slice_label", None) is None:
+            from appeals.services.surge import slice_label
 
-        return slice_label(self.dimension, self.value)
+            self._slice_label = slice_label(self.dimension, self.value)
+        return self._slice_label
 
 
 class NotificationStatus(models.TextChoices):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from appeals.exceptions import DomainError, NotFound, ValidationFailed
 from appeals.models import Role, SurgeState
-from appeals.selectors_surge import VolumeSeries, surge_alert_get, surge_alerts_for, surge_volume
+from appeals.selectors_surge import VolumeSeries, surge_alert_get, surge_alerts_for, surge_volume, with_slice_labels
 from appeals.services import surge as surge_services
 
 
@@ -98,6 +98,7 @@ def surge_list(request):
     if state in SurgeState.values:
         alerts = alerts.filter(state=state)
     page = Paginator(alerts, 25).get_page(request.GET.get("page"))
+    page.object_list = with_slice_labels(page.object_list)
     return render(request, "appeals/surge/list.html", {"page": page, "state": state, "states": SurgeState.choices})
 
 

@@ -96,3 +96,17 @@ def test_endpoints_are_in_the_openapi_schema():
         assert p in paths, p
     assert {"get", "put", "patch"} <= set(paths["/api/v1/surge/settings/"])
     assert "EmergencyState" in schema["components"]["schemas"]
+
+
+def test_alert_list_runs_a_constant_number_of_queries(manager, django_assert_max_num_queries):
+    from tests import factories
+
+    policy = surge.surge_policy()
+    verdict = surge.surge_rule(count=30, history=[2] * 7, floor=10, factor=3.0)
+    for _ in range(8):
+        ent = factories.EnterpriseFactory()
+        surge.surge_alert_open(slice_=("enterprise", str(ent.pk)), verdict=verdict, policy=policy, now=NOW)
+    api = client_for(manager)
+    with django_assert_max_num_queries(4):  # count, page, enterprise names (+ auth)
+        body = api.get("/api/v1/surge/alerts/").json()
+    assert body["count"] == 8 and all(r["slice_label"].startswith("Enterprise: Enterprise") for r in body["results"])
