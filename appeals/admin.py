@@ -209,3 +209,19 @@ class AppealSlaAdmin(ReadOnlyAdmin):
 class SlaNotificationAdmin(ReadOnlyAdmin):
     list_display = ("appeal", "stage", "kind", "state", "created_at", "sent_at")
     list_filter = ("kind", "state")
+
+@admin.register(models.SurgeAlert)
+class SurgeAlertAdmin(ReadOnlyAdmin):
+    list_display = ("opened_at", "dimension", "value", "count", "usual", "ratio", "state", "resolved_at", "resolution")
+    list_filter = ("state", "dimension", "resolution")
+
+
+@admin.register(models.SurgeNotification)
+class SurgeNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("alert", "channel", "recipient", "status", "attempts", "sent_at")
+    list_filter = ("channel", "status")
+
+
+@admin.register(models.SurgeSettings)
+class SurgeSettingsAdmin(ReadOnlyAdmin):
+    list_display = ("window_minutes", "floor", "factor", "history_days", "quiet_windows", "hotline", "updated_by", "updated_at")

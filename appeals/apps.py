@@ -9,6 +9,7 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         # Modules that plug guards and listeners into the workflow register on import.
+        import appeals.services.surge_listeners  # noqa: F401  (surge counting on submit)
         import appeals.web.evidence  # noqa: F401  (evidence panel + completeness guard)
         from appeals.notifications import listeners  # noqa: F401  (verification guard + notifications)
         from appeals.services import (

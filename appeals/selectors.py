@@ -82,11 +82,12 @@ def prior_incidents(*, incident: BanIncident) -> QuerySet[BanIncident]:
 
 
 def first_review_queue(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).filter(state=AppealState.FIRST_REVIEW).order_by("submitted_at", "id")
+    # Emergency cases (filed in a surging slice) first, then first come, first served.
+    return appeals_for(user).filter(state=AppealState.FIRST_REVIEW).order_by("-is_emergency", "submitted_at", "id")
 
 
 def second_review_queue(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).filter(state=AppealState.SECOND_REVIEW).order_by("submitted_at", "id")
+    return appeals_for(user).filter(state=AppealState.SECOND_REVIEW).order_by("-is_emergency", "submitted_at", "id")
 
 
 def escalated_cases(*, user) -> QuerySet[Appeal]:

@@ -26,4 +26,5 @@ urlpatterns = [
     path("v1/", include("appeals.api.verification")),  # verification (issue #4)
     path("v1/", include("appeals.api.evidence")),  # evidence library (issue 3)
     path("v1/", include("appeals.api.reports")),  # SLA reports (issue 6)
+    path("v1/", include("appeals.api.surge")),  # surge alerts (issue 5)
 ]

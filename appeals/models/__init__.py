@@ -17,6 +17,16 @@ from .evidence import (
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
 from .message import Message, MessageState
 from .sla import AppealSla, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
+from .surge import (
+    ACTIVE_SURGE_STATES,
+    NotificationStatus,
+    SurgeAlert,
+    SurgeDimension,
+    SurgeNotification,
+    SurgeResolution,
+    SurgeSettings,
+    SurgeState,
+)
 from .user import Role, User
 from .verification import ChallengeState, Channel, VerificationChallenge
 
@@ -30,6 +40,14 @@ __all__ = [
     "LogAnalysis",
     "RiskFlag",
     "RiskRule",
+    "ACTIVE_SURGE_STATES",
+    "NotificationStatus",
+    "SurgeAlert",
+    "SurgeDimension",
+    "SurgeNotification",
+    "SurgeResolution",
+    "SurgeSettings",
+    "SurgeState",
     "AccountType",
     "Appeal",
     "AppealEvent",

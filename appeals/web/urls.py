@@ -19,4 +19,5 @@ urlpatterns = [
     path("manager/", views.manager, name="manager"),
     path("", include("appeals.web.verification")),  # verification (issue #4)
     path("", include("appeals.web.reports")),  # SLA reports (issue 6)
+    path("", include("appeals.web.surge")),  # surge history (issue 5)
 ]

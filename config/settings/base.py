@@ -61,6 +61,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "appeals.web.context.desk",
+                "appeals.web.surge_context.emergency",
             ],
         },
     },
@@ -166,6 +167,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {"task": "appeals.tasks.verify_audit_chain", "schedule": 3600.0},
+    "surge-scan": {"task": "appeals.tasks.surge_scan", "schedule": 60.0},
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -410,3 +412,27 @@ APPEALS_SLA = {
 CELERY_BEAT_SCHEDULE["sla-scan"] = {"task": "appeals.tasks.sla_scan", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["sla-auto-resolve"] = {"task": "appeals.tasks.sla_auto_resolve", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["sla-report-snapshots"] = {"task": "appeals.tasks.refresh_report_snapshots", "schedule": 900.0}
+
+# --- Surge detection ------------------------------------------------------------------
+# DOMAIN.md "Surge alert": "When the number of appeals jumps above a threshold,
+# administrators are notified and the emergency channel is activated." These are the
+# defaults; managers override them on the surge settings page (appeals.SurgeSettings).
+# The rule is documented with a worked example in docs/surge.md.
+SURGE = {
+    # Appeals counted over the last WINDOW_MINUTES (one-minute buckets).
+    "WINDOW_MINUTES": env.int("SURGE_WINDOW_MINUTES", default=10),
+    # A window never surges at or below this many appeals, whatever the history says.
+    "FLOOR": env.int("SURGE_FLOOR", default=20),
+    # ... and it surges only above FACTOR x the usual level (median of the same window on
+    # each of the previous HISTORY_DAYS days).
+    "FACTOR": env.float("SURGE_FACTOR", default=3.0),
+    "HISTORY_DAYS": env.int("SURGE_HISTORY_DAYS", default=7),
+    # An alert closes by itself after this many consecutive windows without a surge.
+    "QUIET_WINDOWS": env.int("SURGE_QUIET_WINDOWS", default=3),
+    # The emergency channel's hotline (DOMAIN.md "Verification": the manual channel).
+    "HOTLINE": env("SURGE_HOTLINE", default=APPEALS["HOTLINE"]),
+    # Redis key prefix of the per-minute counters (only used when REDIS_URL is set).
+    "REDIS_PREFIX": "surge",
+    # Where managers' alert emails link to.
+    "SITE_URL": env("SITE_URL", default="http://127.0.0.1:8000"),
+}

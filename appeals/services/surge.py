@@ -1,0 +1,848 @@
+"""Surge detection: counting submissions per slice, the rule, and the alerts it opens.
+
+Counting. Every submission adds one to a per-minute bucket of four slices: all appeals,
+its platform, its incident kind and its enterprise. With REDIS_URL the buckets are Redis
+keys (INCR + EXPIRE in one MULTI/EXEC); the database (Appeal.submitted_at) stays the
+source of truth, and the keys are rebuilt from it whenever Redis has lost them (a marker
+key goes missing). Embedded (no REDIS_URL) the same questions are answered by bounded
+queries on Appeal.submitted_at.
+
+The rule (`surge_rule`, pure): a slice surges when the appeals in the last W minutes
+exceed both the floor and FACTOR x the usual level, the usual level being the median of
+the same W minutes on each of the previous H days. See docs/surge.md.
+
+Both the per-submission check and the beat task (`surge_scan`) call `surge_evaluate`,
+so they decide identically. All functions that depend on the time take `now`.
+"""
+
+import logging
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.core.signals import setting_changed
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Trunc
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from appeals.exceptions import InvalidTransition, NotFound, ValidationFailed
+from appeals.models import (
+    ACTIVE_SURGE_STATES,
+    Appeal,
+    BanIncident,
+    Enterprise,
+    IncidentKind,
+    NotificationStatus,
+    Platform,
+    Role,
+    SurgeAlert,
+    SurgeDimension,
+    SurgeNotification,
+    SurgeResolution,
+    SurgeSettings,
+    SurgeState,
+    User,
+)
+from appeals.models.appeal import CLOSED_STATES
+from appeals.services.audit import audit_object
+from appeals.services.common import require, snapshot, validate_model
+
+logger = logging.getLogger(__name__)
+
+Slice = tuple[str, str]  # (dimension, value); the "all" slice has value ""
+ALL_SLICE: Slice = (SurgeDimension.ALL.value, "")
+MINUTES_PER_DAY = 1440
+EMERGENCY_CACHE_KEY = "surge:emergency-active"
+IN_PROCESS_SCAN_KEY = "surge:in-process-scan"
+
+
+# --- the policy ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurgePolicy:
+    window_minutes: int
+    floor: int
+    factor: float
+    history_days: int
+    quiet_windows: int
+    hotline: str
+
+    @property
+    def counter_ttl_seconds(self) -> int:
+        # Long enough for the oldest bucket any question reaches back to: the history of
+        # the oldest quiet window, plus an hour of slack.
+        return (self.history_days * MINUTES_PER_DAY + (self.quiet_windows + 1) * self.window_minutes) * 60 + 3600
+
+
+POLICY_FIELDS = ("window_minutes", "floor", "factor", "history_days", "quiet_windows", "hotline")
+
+
+def default_policy() -> SurgePolicy:
+    s = settings.SURGE
+    return SurgePolicy(
+        window_minutes=s["WINDOW_MINUTES"],
+        floor=s["FLOOR"],
+        factor=float(s["FACTOR"]),
+        history_days=s["HISTORY_DAYS"],
+        quiet_windows=s["QUIET_WINDOWS"],
+        hotline=s["HOTLINE"],
+    )
+
+
+_POLICY_TTL_SECONDS = 5.0
+_policy_memo: dict = {}
+
+
+def surge_policy() -> SurgePolicy:
+    """The managers' settings row if there is one, else settings.SURGE.
+
+    Memoised per process for a few seconds: the per-submission check reads it on every
+    submission, and a manager's change may take that long to reach other processes.
+    """
+    memo = _policy_memo.get("policy")
+    if memo and memo[0] > time.monotonic():
+        return memo[1]
+    row = SurgeSettings.objects.filter(pk=1).first()
+    policy = default_policy() if row is None else SurgePolicy(**{f: getattr(row, f) for f in POLICY_FIELDS})
+    _policy_memo["policy"] = (time.monotonic() + _POLICY_TTL_SECONDS, policy)
+    return policy
+
+
+def forget_policy(**_kwargs) -> None:
+    _policy_memo.clear()
+
+
+setting_changed.connect(forget_policy)
+
+
+# --- the rule (pure) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    surging: bool
+    count: int
+    usual: float
+    threshold: float
+    ratio: float | None  # count / usual; None when there was no usual traffic at all
+
+
+def surge_rule(*, count: int, history: Sequence[int], floor: int, factor: float) -> Verdict:
+    """A window surges when its count exceeds both the floor and factor x the usual level.
+
+    The usual level is the median of the same window on previous days: a median, so that
+    one earlier ban wave in the history does not raise the bar for a whole week.
+    """
+    usual = float(statistics.median(history)) if history else 0.0
+    threshold = max(float(floor), factor * usual)
+    return Verdict(
+        surging=count > threshold,
+        count=count,
+        usual=usual,
+        threshold=threshold,
+        ratio=round(count / usual, 2) if usual else None,
+    )
+
+
+# --- slices and buckets --------------------------------------------------------------------------
+
+
+def minute_of(moment: datetime) -> int:
+    """The one-minute bucket a moment falls in (minutes since the epoch, UTC)."""
+    return int(moment.timestamp() // 60)
+
+
+def minute_start(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)
+
+
+def slices_of(*, platform: str, kind: str, enterprise_id) -> list[Slice]:
+    return [
+        ALL_SLICE,
+        (SurgeDimension.PLATFORM.value, str(platform)),
+        (SurgeDimension.KIND.value, str(kind)),
+        (SurgeDimension.ENTERPRISE.value, str(enterprise_id)),
+    ]
+
+
+def appeal_slices(appeal: Appeal) -> list[Slice]:
+    kind, platform = BanIncident.objects.filter(pk=appeal.incident_id).values_list("kind", "account__platform").get()
+    return slices_of(platform=platform, kind=kind, enterprise_id=appeal.enterprise_id)
+
+
+def slice_q(slice_: Slice, prefix: str = "") -> Q:
+    """The appeals in a slice, as a filter on Appeal (or on a relation to it, with prefix)."""
+    dimension, value = slice_
+    if dimension == SurgeDimension.ALL:
+        return Q()
+    path = {
+        SurgeDimension.PLATFORM: "incident__account__platform",
+        SurgeDimension.KIND: "incident__kind",
+        SurgeDimension.ENTERPRISE: "enterprise_id",
+    }[dimension]
+    return Q(**{prefix + path: value})
+
+
+def slice_label(dimension: str, value: str) -> str:
+    if dimension == SurgeDimension.ALL:
+        return str(SurgeDimension.ALL.label)
+    if dimension == SurgeDimension.PLATFORM:
+        shown = Platform(value).label if value in Platform.values else value
+    elif dimension == SurgeDimension.KIND:
+        shown = IncidentKind(value).label if value in IncidentKind.values else value
+    else:
+        shown = Enterprise.objects.filter(pk=value).values_list("name", flat=True).first() or value
+    return f"{SurgeDimension(dimension).label}: {shown}"
+
+
+def window_ends(*, now: datetime, policy: SurgePolicy, windows_back: int = 0) -> list[int]:
+    """The last minute of the window ending `windows_back` windows before now, then the same
+    minute on each of the previous history days."""
+    end = minute_of(now) - windows_back * policy.window_minutes
+    return [end - day * MINUTES_PER_DAY for day in range(policy.history_days + 1)]
+
+
+# --- where the counts live -------------------------------------------------------------------------
+
+
+class DatabaseCounts:
+    """Counts answered by bounded queries on Appeal.submitted_at (the embedded default,
+    the source of truth, and the fallback when Redis is unreachable)."""
+
+    name = "database"
+
+    def record(self, slices: Sequence[Slice], at: datetime, policy: SurgePolicy) -> None:
+        """Nothing to do: the submitted appeal row is the count."""
+
+    def window_sums(self, slices: Sequence[Slice], ends: Sequence[int], window: int) -> dict[Slice, list[int]]:
+        slices, ends = list(slices), list(ends)
+        if not slices:
+            return {}
+        ranges = [Q(submitted_at__gte=minute_start(e - window + 1), submitted_at__lt=minute_start(e + 1)) for e in ends]
+        aggregates = {
+            f"s{i}_{j}": Count("id", filter=slice_q(s) & r) for i, s in enumerate(slices) for j, r in enumerate(ranges)
+        }
+        any_range = Q()
+        for r in ranges:
+            any_range |= r
+        row = Appeal.objects.filter(any_range).aggregate(**aggregates)
+        return {s: [row[f"s{i}_{j}"] for j in range(len(ends))] for i, s in enumerate(slices)}
+
+    def active_slices(self, first_minute: int, last_minute: int) -> set[Slice]:
+        rows = (
+            Appeal.objects.filter(submitted_at__gte=minute_start(first_minute), submitted_at__lt=minute_start(last_minute + 1))
+            .values_list("incident__account__platform", "incident__kind", "enterprise_id")
+            .distinct()
+        )
+        found: set[Slice] = set()
+        for platform, kind, enterprise_id in rows:
+            found.update(slices_of(platform=platform, kind=kind, enterprise_id=enterprise_id))
+        return found
+
+
+# Lua: set each key to max(current, rebuilt) so a rebuild racing live INCRs never lowers a count.
+_MERGE_MAX = """
+for i, key in ipairs(KEYS) do
+  local want = tonumber(ARGV[2 * i - 1])
+  local have = tonumber(redis.call('GET', key) or '0')
+  if want > have then redis.call('SET', key, want) end
+  redis.call('EXPIRE', key, tonumber(ARGV[2 * i]))
+end
+return #KEYS
+"""
+
+# Lua: KEYS = the marker, then buckets in runs of ARGV[1]; returns {marker exists, sum of each run}.
+_WINDOW_SUMS = """
+local size = tonumber(ARGV[1])
+local out = {redis.call('EXISTS', KEYS[1])}
+local sum, n = 0, 0
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v then sum = sum + tonumber(v) end
+  n = n + 1
+  if n == size then out[#out + 1] = sum; sum = 0; n = 0 end
+end
+return out
+"""
+
+_clients: dict = {}
+
+
+def redis_client(url: str):
+    import redis
+
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
+    return _clients[url]
+
+
+class RedisCounts:
+    """Per-minute counters in Redis: `<prefix>:c:<dimension>:<value>:<minute>` plus, per
+    minute, the set of slices that had submissions (`<prefix>:a:<minute>`), so the periodic
+    scan reads only the recent slices, however many appeals the database holds."""
+
+    name = "redis"
+
+    def __init__(self, url: str | None = None, *, prefix: str | None = None):
+        self.redis = redis_client(url or settings.REDIS_URL)
+        self.prefix = prefix or settings.SURGE["REDIS_PREFIX"]
+        self.marker = f"{self.prefix}:built"
+
+    def key(self, slice_: Slice, minute: int) -> str:
+        return f"{self.prefix}:c:{slice_[0]}:{slice_[1]}:{minute}"
+
+    def active_key(self, minute: int) -> str:
+        return f"{self.prefix}:a:{minute}"
+
+    def record(self, slices: Sequence[Slice], at: datetime, policy: SurgePolicy) -> None:
+        minute = minute_of(at)
+        ttl = policy.counter_ttl_seconds
+        pipe = self.redis.pipeline(transaction=True)
+        for s in slices:
+            pipe.incr(self.key(s, minute))
+            pipe.expire(self.key(s, minute), ttl)
+        pipe.sadd(self.active_key(minute), *(f"{d}|{v}" for d, v in slices))
+        pipe.expire(self.active_key(minute), ttl)
+        pipe.execute()
+
+    def _sums(self, keys: list[str], window: int) -> tuple[list[int], bool]:
+        """Sum consecutive runs of `window` keys on the server: one round trip returns a few
+        integers instead of every bucket."""
+        script = self.redis.register_script(_WINDOW_SUMS)
+        sums: list[int] = []
+        built = True
+        per_call = max(1, 20000 // window) * window
+        for start in range(0, len(keys), per_call):
+            got = script(keys=[self.marker, *keys[start : start + per_call]], args=[window])
+            built = built and bool(got[0])
+            sums.extend(int(v) for v in got[1:])
+        return sums, built
+
+    def window_sums(self, slices: Sequence[Slice], ends: Sequence[int], window: int) -> dict[Slice, list[int]]:
+        slices, ends = list(slices), list(ends)
+        if not slices:
+            return {}
+        keys = [self.key(s, m) for s in slices for e in ends for m in range(e - window + 1, e + 1)]
+        sums, built = self._sums(keys, window)
+        if not built:
+            # Redis lost the counters (restart without persistence, flush): rebuild them
+            # from the database and ask again.
+            self.ensure_built(now=minute_start(max(ends)) + timedelta(seconds=59))
+            sums, _built = self._sums(keys, window)
+        return {s: sums[i * len(ends) : (i + 1) * len(ends)] for i, s in enumerate(slices)}
+
+    def active_slices(self, first_minute: int, last_minute: int) -> set[Slice]:
+        if not self.redis.exists(self.marker):
+            self.ensure_built(now=minute_start(last_minute) + timedelta(seconds=59))
+        members = self.redis.sunion([self.active_key(m) for m in range(first_minute, last_minute + 1)])
+        found = set()
+        for member in members:
+            dimension, _sep, value = member.decode().partition("|")
+            found.add((dimension, value))
+        return found
+
+    def ensure_built(self, *, now: datetime, wait_seconds: float = 10.0) -> bool:
+        """Rebuild once, under a Redis lock; other callers wait for the marker."""
+        lock = f"{self.prefix}:rebuild-lock"
+        if self.redis.set(lock, "1", nx=True, ex=120):
+            try:
+                self.rebuild(now=now)
+            finally:
+                self.redis.delete(lock)
+            return True
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline and not self.redis.exists(self.marker):
+            time.sleep(0.05)
+        return False
+
+    def rebuild(self, *, now: datetime, policy: SurgePolicy | None = None) -> int:
+        """Recount every bucket the rule can ask about from Appeal.submitted_at. The query is
+        bounded by the history horizon (index on submitted_at), not by the table size."""
+        policy = policy or surge_policy()
+        last = minute_of(now)
+        first = last - policy.history_days * MINUTES_PER_DAY - (policy.quiet_windows + 1) * policy.window_minutes
+        rows = (
+            Appeal.objects.filter(submitted_at__gte=minute_start(first), submitted_at__lt=minute_start(last + 1))
+            .annotate(minute=Trunc("submitted_at", "minute", tzinfo=UTC))
+            .values("minute", "incident__account__platform", "incident__kind", "enterprise_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        buckets: dict[tuple[Slice, int], int] = defaultdict(int)
+        active: dict[int, set[str]] = defaultdict(set)
+        recent = last - (policy.quiet_windows + 1) * policy.window_minutes
+        for row in rows.iterator(chunk_size=5000):
+            minute = minute_of(row["minute"])
+            for s in slices_of(platform=row["incident__account__platform"], kind=row["incident__kind"], enterprise_id=row["enterprise_id"]):
+                buckets[(s, minute)] += row["n"]
+                if minute >= recent:
+                    active[minute].add(f"{s[0]}|{s[1]}")
+        merge = self.redis.register_script(_MERGE_MAX)
+        now_ts = now.timestamp()
+        items = list(buckets.items())
+        for start in range(0, len(items), 2000):
+            keys, args = [], []
+            for (s, minute), n in items[start : start + 2000]:
+                keys.append(self.key(s, minute))
+                # Each key keeps the expiry it would have had if counted live.
+                args += [n, max(60, int(minute * 60 + policy.counter_ttl_seconds - now_ts))]
+            merge(keys=keys, args=args)
+        pipe = self.redis.pipeline(transaction=False)
+        for minute, members in active.items():
+            pipe.sadd(self.active_key(minute), *members)
+            pipe.expire(self.active_key(minute), policy.counter_ttl_seconds)
+        pipe.set(self.marker, now.isoformat())
+        pipe.execute()
+        logger.info("surge counters rebuilt from the database: %d buckets since %s", len(buckets), minute_start(first))
+        return len(buckets)
+
+    def forget(self) -> None:
+        """Drop the marker so the next question rebuilds (after the managers change the horizon)."""
+        self.redis.delete(self.marker)
+
+
+def surge_counts():
+    """Redis counters when REDIS_URL is set, else the database (embedded default)."""
+    return RedisCounts() if settings.REDIS_URL else DatabaseCounts()
+
+
+# --- the decision -------------------------------------------------------------------------------
+
+
+def _sums_or_fallback(counts, slices, ends, window):
+    try:
+        return counts.window_sums(slices, ends, window)
+    except Exception as exc:  # Redis down: answer from the database rather than not at all
+        if isinstance(counts, DatabaseCounts):
+            raise
+        logger.warning("surge counters unavailable (%s); counting from the database", exc)
+        return DatabaseCounts().window_sums(slices, ends, window)
+
+
+def surge_evaluate(*, slices: Iterable[Slice], now: datetime, policy: SurgePolicy, counts=None, windows_back: int = 0) -> dict[Slice, Verdict]:
+    """The rule applied to each slice for the window ending at now (or `windows_back`
+    windows earlier). Slices at or under the floor are decided without reading history."""
+    counts = counts or surge_counts()
+    slices = list(dict.fromkeys(slices))
+    ends = window_ends(now=now, policy=policy, windows_back=windows_back)
+    current = _sums_or_fallback(counts, slices, ends[:1], policy.window_minutes)
+    verdicts = {}
+    busy = []
+    for s in slices:
+        count = current[s][0]
+        if count <= policy.floor:
+            verdicts[s] = surge_rule(count=count, history=[], floor=policy.floor, factor=policy.factor)
+        else:
+            busy.append(s)
+    if busy:
+        history = _sums_or_fallback(counts, busy, ends[1:], policy.window_minutes)
+        for s in busy:
+            verdicts[s] = surge_rule(count=current[s][0], history=history[s], floor=policy.floor, factor=policy.factor)
+    return verdicts
+
+
+def surge_is_quiet(*, slice_: Slice, now: datetime, policy: SurgePolicy, counts=None) -> bool:
+    """True when none of the last `quiet_windows` windows (back to back, ending now) surges."""
+    return not any(
+        surge_evaluate(slices=[slice_], now=now, policy=policy, counts=counts, windows_back=k)[slice_].surging
+        for k in range(policy.quiet_windows)
+    )
+
+
+# --- alerts ----------------------------------------------------------------------------------------
+
+
+def _alert_snapshot(alert: SurgeAlert) -> dict:
+    return snapshot(alert, ["dimension", "value", "state", "count", "usual", "ratio", "resolution", "comment"])
+
+
+def _emergency_changed() -> None:
+    # Now (for this transaction's own reads) and again after commit (a reader in between may
+    # have cached the state from before).
+    cache.delete(EMERGENCY_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(EMERGENCY_CACHE_KEY))
+
+
+def active_alert_slices(slices: Iterable[Slice]) -> set[Slice]:
+    q = Q()
+    for dimension, value in slices:
+        q |= Q(dimension=dimension, value=value)
+    return set(SurgeAlert.objects.filter(q, state__in=ACTIVE_SURGE_STATES).values_list("dimension", "value"))
+
+
+@transaction.atomic
+def surge_alert_open(*, slice_: Slice, verdict: Verdict, policy: SurgePolicy, now: datetime) -> SurgeAlert | None:
+    """Open the slice's alert, unless one is already active (then None). Race-free: the
+    conditional unique constraint lets exactly one concurrent opener in."""
+    window_start = minute_start(minute_of(now) - policy.window_minutes + 1)
+    # A manager who just closed this slice's alert by hand is not paged again for the same
+    # wave: the slice gets the auto-resolve period (quiet windows x window) of grace.
+    grace = timedelta(minutes=policy.quiet_windows * policy.window_minutes)
+    if SurgeAlert.objects.filter(
+        dimension=slice_[0], value=slice_[1], resolution=SurgeResolution.MANUAL, resolved_at__gt=now - grace
+    ).exists():
+        return None
+    alert = SurgeAlert(
+        dimension=slice_[0],
+        value=slice_[1],
+        window_minutes=policy.window_minutes,
+        window_start=window_start,
+        count=verdict.count,
+        usual=verdict.usual,
+        ratio=verdict.ratio,
+        floor=policy.floor,
+        factor=policy.factor,
+        opened_at=now,
+    )
+    try:
+        with transaction.atomic():
+            alert.save(force_insert=True)
+    except IntegrityError:
+        return None
+    # The appeals that make up the burst are the emergency's first cases.
+    flagged = (
+        Appeal.objects.filter(slice_q(slice_), submitted_at__gte=window_start, submitted_at__lte=now, is_emergency=False)
+        .exclude(state__in=CLOSED_STATES)
+        .update(is_emergency=True)
+    )
+    audit_object(actor=None, action="surge.open", obj=alert, after={**_alert_snapshot(alert), "flagged_appeals": flagged})
+    from appeals.tasks.surge import surge_notify
+
+    surge_notify.delay_on_commit(alert.pk)
+    _emergency_changed()
+    logger.warning("surge alert opened: %s, %d appeals in %d min (usual %.1f)", slice_, verdict.count, policy.window_minutes, verdict.usual)
+    return alert
+
+
+def _lock_alert(alert: SurgeAlert) -> SurgeAlert:
+    try:
+        return SurgeAlert.objects.select_for_update().get(pk=alert.pk)
+    except SurgeAlert.DoesNotExist:
+        raise NotFound() from None
+
+
+@transaction.atomic
+def surge_alert_acknowledge(*, alert: SurgeAlert, by, comment: str = "", now: datetime | None = None) -> SurgeAlert:
+    require(by is not None and by.has_role(Role.MANAGER), _("Only a manager may acknowledge a surge alert."))
+    alert = _lock_alert(alert)
+    if alert.state != SurgeState.OPEN:
+        raise InvalidTransition(
+            _("This alert is %(state)s; only an open alert can be acknowledged.") % {"state": alert.get_state_display()},
+            state=alert.state,
+            action="acknowledge",
+        )
+    before = _alert_snapshot(alert)
+    alert.state = SurgeState.ACKNOWLEDGED
+    alert.acknowledged_at = now or timezone.now()
+    alert.acknowledged_by = by
+    alert.comment = (comment or "").strip() or alert.comment
+    alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "comment"])
+    audit_object(actor=by, action="surge.acknowledge", obj=alert, before=before, after=_alert_snapshot(alert))
+    return alert
+
+
+def _resolve(alert: SurgeAlert, *, by, resolution: str, comment: str, now: datetime) -> SurgeAlert:
+    before = _alert_snapshot(alert)
+    alert.state = SurgeState.RESOLVED
+    alert.resolved_at = now
+    alert.resolved_by = by
+    alert.resolution = resolution
+    alert.comment = (comment or "").strip() or alert.comment
+    alert.save(update_fields=["state", "resolved_at", "resolved_by", "resolution", "comment"])
+    audit_object(actor=by, action=f"surge.resolve.{resolution}", obj=alert, before=before, after=_alert_snapshot(alert))
+    _emergency_changed()
+    return alert
+
+
+@transaction.atomic
+def surge_alert_resolve(*, alert: SurgeAlert, by, comment: str = "", now: datetime | None = None) -> SurgeAlert:
+    require(by is not None and by.has_role(Role.MANAGER), _("Only a manager may resolve a surge alert."))
+    alert = _lock_alert(alert)
+    if alert.state == SurgeState.RESOLVED:
+        raise InvalidTransition(_("This alert is already resolved."), state=alert.state, action="resolve")
+    return _resolve(alert, by=by, resolution=SurgeResolution.MANUAL, comment=comment, now=now or timezone.now())
+
+
+@transaction.atomic
+def surge_alert_auto_resolve(*, alert: SurgeAlert, now: datetime) -> SurgeAlert | None:
+    alert = _lock_alert(alert)
+    if alert.state == SurgeState.RESOLVED:
+        return None
+    return _resolve(alert, by=None, resolution=SurgeResolution.AUTO, comment="", now=now)
+
+
+# --- where the rule runs: each submission, and every minute ------------------------------------------
+
+
+def surge_check_submission(*, slices: Sequence[Slice], at: datetime, skip: Iterable[Slice] = (), counts=None) -> list[SurgeAlert]:
+    """After a submission commits: count it, then apply the rule to its slices."""
+    counts = counts or surge_counts()
+    policy = surge_policy()
+    try:
+        counts.record(slices, at, policy)
+    except Exception as exc:  # never let the counters fail a submission; the scan catches up
+        logger.warning("surge counter not recorded (%s)", exc)
+    surge_scan_in_process_if_due(now=at)
+    skip = set(skip)
+    verdicts = surge_evaluate(slices=[s for s in slices if s not in skip], now=at, policy=policy, counts=counts)
+    opened = []
+    for s, verdict in verdicts.items():
+        if verdict.surging:
+            alert = surge_alert_open(slice_=s, verdict=verdict, policy=policy, now=at)
+            if alert:
+                opened.append(alert)
+    return opened
+
+
+def on_submission(appeal, transition, by, event) -> None:
+    """Workflow listener (inside the submit transaction): flag the appeal if its slice is in
+    an emergency now, and count it once the submission has committed."""
+    from appeals.workflow import Action
+
+    if transition.action != Action.SUBMIT:
+        return
+    slices = appeal_slices(appeal)
+    # The cached "any alert open?" answer spares the common case a query; the scan flags any
+    # appeal this misses (a stale cache, or an alert opening while this transaction runs).
+    active = active_alert_slices(slices) if surge_emergency_active(scan=False) else set()
+    if active and not appeal.is_emergency:
+        Appeal.objects.filter(pk=appeal.pk).update(is_emergency=True)
+        appeal.is_emergency = True
+    transaction.on_commit(partial(surge_check_submission, slices=slices, at=appeal.submitted_at, skip=active), robust=True)
+
+
+@dataclass
+class ScanReport:
+    checked: int = 0
+    flagged: int = 0
+    opened: list = field(default_factory=list)
+    resolved: list = field(default_factory=list)
+
+
+def _flag_stragglers(alert: SurgeAlert, *, now: datetime) -> int:
+    """Flag the slice's open appeals submitted since the alert opened that the listener
+    missed (submitted while the alert was being opened). Bounded by the submitted_at index."""
+    return (
+        Appeal.objects.filter(slice_q((alert.dimension, alert.value)), submitted_at__gte=alert.opened_at, submitted_at__lte=now, is_emergency=False)
+        .exclude(state__in=CLOSED_STATES)
+        .update(is_emergency=True)
+    )
+
+
+def surge_scan(*, now: datetime | None = None, counts=None) -> ScanReport:
+    """The every-minute task: open alerts the per-submission check missed, auto-resolve the
+    quiet ones. Reads only the slices seen in the current window and the open alerts."""
+    now = now or timezone.now()
+    counts = counts or surge_counts()
+    policy = surge_policy()
+    report = ScanReport()
+    active_alerts = list(SurgeAlert.objects.filter(state__in=ACTIVE_SURGE_STATES))
+    alerted = {(a.dimension, a.value) for a in active_alerts}
+    last = minute_of(now)
+    try:
+        seen = counts.active_slices(last - policy.window_minutes + 1, last)
+    except Exception as exc:
+        logger.warning("surge counters unavailable (%s); scanning the database", exc)
+        seen = DatabaseCounts().active_slices(last - policy.window_minutes + 1, last)
+    candidates = sorted(seen - alerted)
+    report.checked = len(candidates)
+    for s, verdict in surge_evaluate(slices=candidates, now=now, policy=policy, counts=counts).items():
+        if verdict.surging:
+            alert = surge_alert_open(slice_=s, verdict=verdict, policy=policy, now=now)
+            if alert:
+                report.opened.append(alert)
+    quiet_after = timedelta(minutes=policy.quiet_windows * policy.window_minutes)
+    for alert in active_alerts:
+        report.flagged += _flag_stragglers(alert, now=now)
+        if now >= alert.opened_at + quiet_after and surge_is_quiet(slice_=(alert.dimension, alert.value), now=now, policy=policy, counts=counts):
+            if surge_alert_auto_resolve(alert=alert, now=now):
+                report.resolved.append(alert)
+    return report
+
+
+# --- the emergency channel -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmergencyState:
+    active: bool
+    hotline: str
+    since: datetime | None
+    alerts: tuple = ()
+
+
+def surge_scan_in_process_if_due(*, now: datetime | None = None) -> ScanReport | None:
+    """Embedded mode has no Celery beat (tasks run in-process): there the scan runs from the
+    request path instead, at most once a minute per process."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER or not cache.add(IN_PROCESS_SCAN_KEY, 1, 60):
+        return None
+    try:
+        return surge_scan(now=now)
+    except Exception:  # a page must never fail because the scan did
+        logger.exception("in-process surge scan failed")
+        return None
+
+
+def surge_emergency_active(*, scan: bool = True) -> bool:
+    """Cheap: cached until an alert opens or closes (and for a minute at most)."""
+    if scan:
+        surge_scan_in_process_if_due()
+    active = cache.get(EMERGENCY_CACHE_KEY)
+    if active is None:
+        active = SurgeAlert.objects.filter(state__in=ACTIVE_SURGE_STATES).exists()
+        cache.set(EMERGENCY_CACHE_KEY, active, 60)
+    return active
+
+
+def surge_emergency_state() -> EmergencyState:
+    if not surge_emergency_active():
+        return EmergencyState(active=False, hotline=surge_policy().hotline, since=None)
+    alerts = tuple(SurgeAlert.objects.filter(state__in=ACTIVE_SURGE_STATES).order_by("opened_at"))
+    return EmergencyState(
+        active=bool(alerts), hotline=surge_policy().hotline, since=alerts[0].opened_at if alerts else None, alerts=alerts
+    )
+
+
+# --- the managers' settings ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def surge_settings_update(*, by, **fields) -> SurgeSettings:
+    require(by is not None and by.has_role(Role.MANAGER), _("Only a manager may change the surge settings."))
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationFailed(fields={k: [_("Unknown setting.")] for k in sorted(unknown)})
+    current = surge_policy()
+    row = SurgeSettings.objects.select_for_update().filter(pk=1).first() or SurgeSettings(
+        pk=1, **{f: getattr(current, f) for f in POLICY_FIELDS}
+    )
+    before = {f: getattr(current, f) for f in POLICY_FIELDS}
+    for key, value in fields.items():
+        setattr(row, key, value.strip() if isinstance(value, str) else value)
+    row.updated_by = by
+    validate_model(row, exclude=["updated_by"])
+    row.save()
+    forget_policy()
+    transaction.on_commit(forget_policy)
+    after = {f: getattr(row, f) for f in POLICY_FIELDS}
+    audit_object(actor=by, action="surge.settings", obj=row, before=before, after=after)
+    if (before["history_days"], before["window_minutes"], before["quiet_windows"]) != (
+        after["history_days"],
+        after["window_minutes"],
+        after["quiet_windows"],
+    ) and settings.REDIS_URL:
+        # A longer horizon needs buckets the old expiry let go: recount from the database.
+        transaction.on_commit(lambda: RedisCounts().forget())
+    return row
+
+
+# --- notifications -------------------------------------------------------------------------------------
+
+
+class SurgeDeliveryError(Exception):
+    """A message could not be handed to its provider; the task retries."""
+
+
+def _deliver_once(alert: SurgeAlert, channel: str, recipient: str, send) -> SurgeNotification:
+    """Claim (alert, channel, recipient) under a unique key, then send. A redelivered task
+    finds the claim and sends nothing; a failed send is released for the retry."""
+    try:
+        with transaction.atomic():
+            row, created = SurgeNotification.objects.get_or_create(alert=alert, channel=channel, recipient=recipient)
+    except IntegrityError:
+        row, created = SurgeNotification.objects.get(alert=alert, channel=channel, recipient=recipient), False
+    if not created:
+        claimed = SurgeNotification.objects.filter(pk=row.pk, status=NotificationStatus.FAILED).update(status=NotificationStatus.SENDING)
+        if not claimed:
+            return row
+    try:
+        send()
+    except Exception as exc:
+        SurgeNotification.objects.filter(pk=row.pk).update(status=NotificationStatus.FAILED, error=str(exc)[:1000], attempts=row.attempts + 1)
+        raise SurgeDeliveryError(f"{channel} to {recipient}: {exc}") from exc
+    SurgeNotification.objects.filter(pk=row.pk).update(status=NotificationStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1, error="")
+    row.refresh_from_db()
+    return row
+
+
+def _managers():
+    return User.objects.filter(is_active=True, is_manager=True).order_by("pk")
+
+
+def surge_message(alert: SurgeAlert) -> tuple[str, str]:
+    """Subject and body of the managers' message: what jumped, by how much, since when."""
+    with translation.override(settings.LANGUAGE_CODE):
+        label = slice_label(alert.dimension, alert.value)
+        subject = _("Surge: appeal volume jumped (%(slice)s)") % {"slice": label}
+        ratio = (_("%(ratio)s times the usual level") % {"ratio": alert.ratio}) if alert.ratio else _("no usual traffic at this time")
+        body = "\n".join(
+            [
+                _("Appeal volume jumped: %(slice)s.") % {"slice": label},
+                _("%(count)s appeals in %(window)s minutes since %(since)s; usual level %(usual)s (%(ratio)s).")
+                % {
+                    "count": alert.count,
+                    "window": alert.window_minutes,
+                    "since": timezone.localtime(alert.window_start).strftime("%Y-%m-%d %H:%M"),
+                    "usual": f"{alert.usual:g}",
+                    "ratio": ratio,
+                },
+                _("Alert opened at %(opened)s. The emergency channel (hotline %(hotline)s) is active.")
+                % {"opened": timezone.localtime(alert.opened_at).strftime("%Y-%m-%d %H:%M"), "hotline": surge_policy().hotline},
+                _("Acknowledge or resolve it: %(url)s") % {"url": f"{settings.SURGE['SITE_URL'].rstrip('/')}/surge/{alert.pk}/"},
+            ]
+        )
+    return subject, body
+
+
+def _email_manager(alert: SurgeAlert, manager: User) -> None:
+    subject, body = surge_message(alert)
+    EmailMessage(subject=subject, body=body, to=[manager.email], headers={"X-Surge-Alert": str(alert.pk)}).send(fail_silently=False)
+
+
+def _sms_managers(alert: SurgeAlert) -> list[SurgeNotification]:
+    """SMS through the project's SMS backend when it is installed; skipped (logged) if not."""
+    try:
+        from appeals.notifications.sms import send_sms
+    except ImportError:
+        logger.info("surge alert %s: appeals.notifications.sms is not installed; SMS to managers skipped", alert.pk)
+        return []
+    params = {
+        "slice": slice_label(alert.dimension, alert.value),
+        "count": str(alert.count),
+        "window": str(alert.window_minutes),
+        "usual": f"{alert.usual:g}",
+    }
+    sent = []
+    for manager in _managers().exclude(phone=""):
+        sent.append(
+            _deliver_once(alert, "sms", manager.phone, partial(send_sms, phone=manager.phone, template="surge_alert", params=params))
+        )
+    return sent
+
+
+def surge_notify_managers(*, alert_id: int) -> list[SurgeNotification]:
+    """Tell every manager once, by email (and SMS where a backend is installed)."""
+    alert = SurgeAlert.objects.get(pk=alert_id)
+    done, failures = [], []
+    for manager in _managers().exclude(email=""):
+        try:
+            done.append(_deliver_once(alert, "email", manager.email, partial(_email_manager, alert, manager)))
+        except SurgeDeliveryError as exc:
+            failures.append(exc)
+    try:
+        done.extend(_sms_managers(alert))
+    except SurgeDeliveryError as exc:
+        failures.append(exc)
+    if failures:
+        raise SurgeDeliveryError("; ".join(str(f) for f in failures))
+    return done
