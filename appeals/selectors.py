@@ -81,13 +81,18 @@ def prior_incidents(*, incident: BanIncident) -> QuerySet[BanIncident]:
     )
 
 
+def _queue_order(qs: QuerySet[Appeal]) -> QuerySet[Appeal]:
+    """Reviewer queues: emergency cases (filed in a surging slice) first, then the SLA clock
+    (the case due soonest on top; clocks not started last), then first come, first served."""
+    return qs.order_by("-is_emergency", F("sla__due_at").asc(nulls_last=True), "submitted_at", "id")
+
+
 def first_review_queue(*, user) -> QuerySet[Appeal]:
-    # Emergency cases (filed in a surging slice) first, then first come, first served.
-    return appeals_for(user).filter(state=AppealState.FIRST_REVIEW).order_by("-is_emergency", "submitted_at", "id")
+    return _queue_order(appeals_for(user).filter(state=AppealState.FIRST_REVIEW))
 
 
 def second_review_queue(*, user) -> QuerySet[Appeal]:
-    return appeals_for(user).filter(state=AppealState.SECOND_REVIEW).order_by("-is_emergency", "submitted_at", "id")
+    return _queue_order(appeals_for(user).filter(state=AppealState.SECOND_REVIEW))
 
 
 def escalated_cases(*, user) -> QuerySet[Appeal]:

@@ -333,3 +333,31 @@ __all__ = [
     "evidence_required_kinds",
     "evidence_upload",
 ]
+
+
+def _evidence_complete_condition(appeal: Appeal) -> str | None:
+    """Auto-resolution condition: every required kind is present."""
+    missing = evidence_missing(appeal)
+    return None if not missing else _("missing: %(kinds)s") % {"kinds": ", ".join(str(e.label) for e in missing)}
+
+
+def _no_risk_flags_condition(appeal: Appeal) -> str | None:
+    """Auto-resolution condition: no risk flag, and no operation log still being analysed."""
+    from appeals.models import AnalysisStatus, LogAnalysis, RiskFlag
+
+    if RiskFlag.objects.filter(appeal=appeal).exists():
+        return _("the operation log raised risk flags")
+    unfinished = LogAnalysis.objects.filter(evidence__appeal=appeal).exclude(status=AnalysisStatus.DONE)
+    if unfinished.exists():
+        return _("an operation log is not analysed yet (or its analysis failed)")
+    return None
+
+
+def _register_auto_resolution() -> None:
+    from appeals.services.auto_resolution import register_auto_resolution_condition
+
+    register_auto_resolution_condition("evidence_complete", _evidence_complete_condition)
+    register_auto_resolution_condition("no_risk_flags", _no_risk_flags_condition)
+
+
+_register_auto_resolution()

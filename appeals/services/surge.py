@@ -825,7 +825,8 @@ def _sms_managers(alert: SurgeAlert) -> list[SurgeNotification]:
     sent = []
     for manager in _managers().exclude(phone=""):
         sent.append(
-            _deliver_once(alert, "sms", manager.phone, partial(send_sms, phone=manager.phone, template="surge_alert", params=params))
+            _deliver_once(alert, "sms", manager.phone, partial(send_sms, phone=manager.phone, template="surge_alert", params=params,
+                                                       idempotency_key=f"surge-{alert.pk}-sms-{manager.pk}"))
         )
     return sent
 

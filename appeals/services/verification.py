@@ -356,3 +356,17 @@ def _both_proofs(appeal, by, data) -> None:
 
 
 register_guard(Action.ACCEPT, _both_proofs)
+
+
+def _applicant_verified(appeal: Appeal) -> str | None:
+    """Auto-resolution condition: both proofs (SMS code and email link) passed."""
+    return None if _both_verified(appeal) else _("the SMS code and the email link are not both confirmed")
+
+
+def _register_auto_resolution() -> None:
+    from appeals.services.auto_resolution import register_auto_resolution_condition
+
+    register_auto_resolution_condition("applicant_verified", _applicant_verified)
+
+
+_register_auto_resolution()

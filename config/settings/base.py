@@ -147,6 +147,7 @@ SPECTACULAR_SETTINGS = {
         "VerificationStateEnum": ["none", "pending", "expired", "verified", "locked"],
         "IncidentKindEnum": "appeals.models.IncidentKind",
         "EvidenceKindEnum": "appeals.models.evidence.EvidenceKind",
+        "SurgeStateEnum": "appeals.models.surge.SurgeState",
     },
 }
 

@@ -12,8 +12,6 @@ from appeals.services.auto_resolution import (
     appeal_auto_resolve,
     appeal_reopen,
     auto_resolution_rule,
-    register_auto_resolution_condition,
-    unregister_auto_resolution_condition,
 )
 from appeals.tasks.sla import sla_auto_resolve
 from tests import factories
@@ -21,18 +19,19 @@ from tests.sla.conftest import file_case
 
 pytestmark = pytest.mark.django_db
 
-# The three conditions other capabilities register at merge; here they read a per-test table.
+# The three conditions verification and evidence register; here they read a per-test table so
+# that each can fail alone (tests/test_end_to_end.py drives the real ones).
 PLUGGED = ("applicant_verified", "evidence_complete", "no_risk_flags")
 
 
 @pytest.fixture
-def plugged_conditions():
+def plugged_conditions(monkeypatch):
+    from appeals.services import auto_resolution
+
     failing: dict[str, str] = {}
     for name in PLUGGED:
-        register_auto_resolution_condition(name, lambda appeal, name=name: failing.get(name))
-    yield failing
-    for name in PLUGGED:
-        unregister_auto_resolution_condition(name)
+        monkeypatch.setitem(auto_resolution._conditions, name, lambda appeal, name=name: failing.get(name))
+    return failing
 
 
 @pytest.fixture
@@ -87,7 +86,11 @@ def test_an_incident_older_than_six_months_does_not_count(enterprise_admin, acco
     assert auto_resolution_rule(appeal) == (True, [])
 
 
-def test_unregistered_required_condition_never_approves(minor_case):
+def test_unregistered_required_condition_never_approves(minor_case, monkeypatch):
+    from appeals.services import auto_resolution
+
+    for name in PLUGGED:
+        monkeypatch.delitem(auto_resolution._conditions, name, raising=False)
     ok, reasons = auto_resolution_rule(minor_case)
     assert not ok
     assert [r.split(":")[0] for r in reasons] == list(PLUGGED)
