@@ -114,7 +114,7 @@ def smtp_server():
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, smtp_server):
+def celery_worker_process(django_db_setup, django_db_blocker, smtp_server):
     """A real `celery worker` process consuming from the test Redis, writing to the test database.
 
     Tests that use it need committed data: mark them `@pytest.mark.django_db(transaction=True)`.
@@ -156,6 +156,25 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process, transactional_db):
+    """The session's worker, drained after each test: its teardown runs before the database
+    flush, so a task still running from this test never races the next test's TRUNCATE."""
+    yield celery_worker_process
+    import redis
+    from django.conf import settings as dj
+
+    from config.celery import app
+
+    broker = redis.Redis.from_url(dj.CELERY_BROKER_URL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        active = app.control.inspect(timeout=1).active() or {}
+        if broker.llen("celery") == 0 and not any(active.values()):
+            break
+        time.sleep(0.2)
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
