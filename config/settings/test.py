@@ -35,8 +35,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_ke
 
 # Intake guards that arrive with later capabilities (the two verification proofs, evidence
 # completeness) are off by default here so that workflow, API and page tests exercise the
-# workflow itself; tests/verification/ and tests/evidence/ switch their guard back on, and
-# tests/test_end_to_end.py runs the whole pipeline with every guard on.
+# workflow itself; tests/verification/ and tests/evidence/ switch their guard back on.
+# (A single test with every guard on at once is still to be written.)
 VERIFICATION = {**VERIFICATION, "REQUIRED": False}  # noqa: F405
 
 # Other capabilities' suites submit appeals without any files; the evidence suite turns
