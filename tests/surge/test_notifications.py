@@ -7,8 +7,8 @@ from appeals.models import NotificationStatus, SurgeAlert, SurgeNotification
 from appeals.services import surge
 from appeals.tasks.surge import surge_notify
 from tests.conftest import ROOT, wait_for
+from tests.smtp import LoopbackSMTP
 from tests.surge.conftest import NOW
-from tests.surge.smtp import LoopbackSMTP
 
 
 def open_alert(now=NOW):
@@ -18,7 +18,7 @@ def open_alert(now=NOW):
 
 @pytest.fixture
 def mail_server(settings):
-    server = LoopbackSMTP().start()
+    server = LoopbackSMTP()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", server.port, False
     yield server
@@ -32,8 +32,8 @@ def test_email_goes_to_each_manager_once_even_when_the_task_runs_again(mail_serv
     surge.surge_notify_managers(alert_id=alert.pk)
     surge.surge_notify_managers(alert_id=alert.pk)  # a redelivered task
 
-    assert sorted(rcpt for rcpts, _m in mail_server.messages for rcpt in rcpts) == ["manager2@desk.example", "manager@desk.example"]
-    _rcpts, message = mail_server.messages[0]
+    assert sorted(rcpt for m in mail_server.messages for rcpt in m["rcpt"]) == ["manager2@desk.example", "manager@desk.example"]
+    message = mail_server.messages[0]["message"]
     assert message["Subject"] == "Surge: appeal volume jumped (Platform: WeCom)"
     assert message["X-Surge-Alert"] == str(alert.pk)
     body = message.get_content()
@@ -47,7 +47,7 @@ def test_email_goes_to_each_manager_once_even_when_the_task_runs_again(mail_serv
 def test_failed_send_is_retried_and_then_sent_once(mail_server, managers, settings):
     alert = open_alert()
     good_port = settings.EMAIL_PORT
-    dead = LoopbackSMTP().start()
+    dead = LoopbackSMTP()
     dead.stop()  # its port is now closed: the SMTP connection is refused
     settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = dead.port, 2
     with pytest.raises(surge.SurgeDeliveryError):
