@@ -4,7 +4,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from appeals import models
-from appeals.services.audit import audit_object
+from appeals.audit.services import audit_object
+from appeals.shared.masking import mask_id_numbers
+from appeals.sla.calendar import work_calendar_set_day
+from appeals.sla.services import sla_policy_update
 
 _AUDITED_USER_FIELDS = ("username", "email", "is_active", "is_staff", "is_superuser", "enterprise_id",
                         "is_first_reviewer", "is_second_reviewer", "is_manager")
@@ -126,8 +129,6 @@ class EvidenceItemAdmin(ReadOnlyAdmin):
 
     @admin.display(description="original file name")
     def masked_name(self, obj):
-        from appeals.masking import mask_id_numbers
-
         return mask_id_numbers(obj.original_name)
 
 
@@ -165,8 +166,6 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         return request.user.is_staff
 
     def save_model(self, request, obj, form, change):
-        from appeals.services.sla import sla_policy_update
-
         sla_policy_update(by=request.user, severity=obj.severity, unit=obj.unit, amount=obj.amount)
 
 
@@ -193,8 +192,6 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
         return ("date",) if obj else ()
 
     def save_model(self, request, obj, form, change):
-        from appeals.services.calendar import work_calendar_set_day
-
         saved = work_calendar_set_day(by=request.user, day=obj.date, is_working=obj.is_working, note=obj.note)
         obj.pk = saved.pk
 

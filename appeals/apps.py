@@ -8,11 +8,15 @@ class AppealsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Modules that plug guards and listeners into the workflow register on import.
-        import appeals.services.surge_listeners  # noqa: F401  (surge counting on submit)
-        import appeals.web.evidence  # noqa: F401  (evidence panel + completeness guard)
-        from appeals.notifications import listeners  # noqa: F401  (verification guard + notifications)
-        from appeals.services import (
-            appeals,  # noqa: F401
-            sla,  # noqa: F401
-        )
+        # Every capability plugs in here, in this order, and nowhere else: each plugin.py
+        # registers its guards, listeners, panels, conditions, beat entries and URL includes.
+        from appeals.audit import plugin as audit
+        from appeals.core import plugin as core
+        from appeals.evidence import plugin as evidence
+        from appeals.notifications import plugin as notifications
+        from appeals.sla import plugin as sla
+        from appeals.surge import plugin as surge
+        from appeals.verification import plugin as verification
+
+        for plugin in (core, audit, notifications, surge, verification, evidence, sla):
+            plugin.register()

@@ -32,7 +32,7 @@ REPEAT = 30
 
 
 def seed():
-    from appeals.services import appeals as svc
+    from appeals.core.services import appeals as svc
     from tests import factories
 
     enterprise = factories.EnterpriseFactory()

@@ -64,7 +64,7 @@ sys.path.insert(0, os.environ["ROOT"])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 import django; django.setup()
 from django.conf import settings
-from appeals.services.log_analysis import analyse_operation_log
+from appeals.evidence.log_analysis import analyse_operation_log
 mode = sys.argv[2]
 if mode == "trace":
     tracemalloc.start()

@@ -33,7 +33,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from appeals.models import Enterprise, MessagingAccount, BanIncident, User
-from appeals.services.appeals import appeal_create
+from appeals.core.services.appeals import appeal_create
 from tests.factories import make_credit_code
 ent = Enterprise.objects.create(name="Bench Co", credit_code=make_credit_code(4242), legal_rep_name="张伟",
     legal_rep_mobile="13800000000", admin_name="李娜", admin_email="a@example.com", admin_phone="13900000000")

@@ -85,9 +85,9 @@ def submit_latency(submits: int):
     """
     from django.db import transaction
 
-    from appeals import workflow
+    from appeals.core import workflow
+    from appeals.core.services.appeals import appeal_create, appeal_submit
     from appeals.notifications import listeners
-    from appeals.services.appeals import appeal_create, appeal_submit
     from tests import factories
 
     enterprise = factories.EnterpriseFactory(credit_code=factories.make_credit_code(time.time_ns() % 10**9))

@@ -38,7 +38,7 @@ def fmt(samples: list[float]) -> str:
 def one_enterprise(manager, runs: int) -> list[float]:
     from django.utils import timezone
 
-    from appeals.services.reports import ReportFilters, sla_report
+    from appeals.sla.reports import ReportFilters, sla_report
 
     today = timezone.localdate()
     filters = ReportFilters(start=today - timedelta(days=89), end=today, enterprise=1)
@@ -84,7 +84,7 @@ def snapshot_endpoint(manager, runs: int):
     from django.test import Client
     from django.utils import timezone
 
-    from appeals.services.reports import report_snapshots_refresh
+    from appeals.sla.reports import report_snapshots_refresh
 
     started = time.perf_counter()
     report_snapshots_refresh()

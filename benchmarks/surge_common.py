@@ -48,7 +48,7 @@ def _create_database():
 def clear_surge_redis():
     from django.conf import settings
 
-    from appeals.services import surge
+    from appeals.surge import services as surge
 
     client = surge.redis_client(settings.REDIS_URL)
     keys = list(client.scan_iter(match=f"{settings.SURGE['REDIS_PREFIX']}:*", count=5000))

@@ -28,7 +28,7 @@ setup_django(CELERY_TASK_ALWAYS_EAGER="true")  # the alert emails go to the locm
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from appeals.services import surge  # noqa: E402
+from appeals.surge import services as surge  # noqa: E402
 from tests import factories  # noqa: E402
 
 

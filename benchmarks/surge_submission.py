@@ -19,9 +19,9 @@ setup_django(SURGE_FLOOR=1, SURGE_FACTOR=1e9)
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from appeals import workflow  # noqa: E402
-from appeals.services import appeals as appeal_services  # noqa: E402
-from appeals.services import surge  # noqa: E402
+from appeals.core import workflow  # noqa: E402
+from appeals.core.services import appeals as appeal_services  # noqa: E402
+from appeals.surge import services as surge  # noqa: E402
 from tests import factories  # noqa: E402
 
 

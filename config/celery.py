@@ -1,11 +1,36 @@
-"""The Celery application; tasks live in appeals/tasks.py."""
+"""The Celery application. Tasks live in each capability's tasks.py; periodic tasks come from
+the plug-ins' beat entries (appeals.shared.registry.register_beat)."""
 
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("appeal_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Each package's tasks.py; the names are explicit (name="appeals.tasks....") and stable.
+app.autodiscover_tasks(
+    ["appeals.audit", "appeals.notifications", "appeals.evidence", "appeals.sla", "appeals.surge"], related_name="tasks"
+)
+
+
+def merge_plugin_beat_schedule(celery_app=app) -> dict:
+    """The plug-ins' periodic tasks merged under the configured schedule (Django must be set up)."""
+    from appeals.shared.registry import beat_schedule
+
+    celery_app.conf.beat_schedule = {**beat_schedule(), **(celery_app.conf.beat_schedule or {})}
+    return celery_app.conf.beat_schedule
+
+
+@beat_init.connect
+def _beat_from_plugins(sender=None, **kwargs):
+    # Sent after the loader set Django up and before the scheduler reads the schedule.
+    from django.apps import apps
+
+    if not apps.ready:
+        import django
+
+        django.setup()
+    merge_plugin_beat_schedule()

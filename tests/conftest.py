@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from appeals.services import appeals as appeal_services
+from appeals.core.services import appeals as appeal_services
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from appeals import models
-from appeals.validators import credit_code_check_char
+from appeals.shared.validators import credit_code_check_char
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 

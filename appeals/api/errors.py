@@ -7,7 +7,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from appeals.exceptions import DomainError, RateLimited
+from appeals.shared.exceptions import DomainError, RateLimited
 
 
 def _body(detail, code, fields=None, **extra) -> dict:

@@ -6,7 +6,7 @@ from django.db import migrations
 
 
 def forward(apps, schema_editor):
-    from appeals.services.calendar import china_calendar_exceptions
+    from appeals.sla.calendar import china_calendar_exceptions
 
     SlaPolicy = apps.get_model("appeals", "SlaPolicy")
     WorkCalendarDay = apps.get_model("appeals", "WorkCalendarDay")

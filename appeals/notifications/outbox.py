@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
@@ -30,14 +31,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from kombu import pools
 
-from appeals.exceptions import ValidationFailed
-from appeals.models import Channel, Message, MessageState
 from appeals.notifications import rendering
 from appeals.notifications.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from appeals.notifications.models import Channel, Message, MessageState
 from appeals.notifications.sms import SmsMessage, get_connection
-from appeals.validators import validate_mobile
+from appeals.shared.exceptions import ValidationFailed
+from appeals.shared.tasks import publish
+from appeals.shared.validators import validate_mobile
 
 logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "appeals.tasks.deliver_message"  # appeals.notifications.tasks.deliver_message
 
 
 def _conf(key):
@@ -53,26 +57,21 @@ def _publish_pool():
     Celery's own producer would retry connecting for broker_connection_timeout (seconds
     per message) inside the request that committed; the outbox makes waiting pointless.
     """
-    from appeals.tasks.notifications import deliver_message
-
-    app = deliver_message.app
-    conn = app.connection_for_write(transport_options={"max_retries": 0, "socket_connect_timeout": 2, "socket_timeout": 5})
+    conn = current_app.connection_for_write(transport_options={"max_retries": 0, "socket_connect_timeout": 2, "socket_timeout": 5})
     return pools.connections[conn]
 
 
 def enqueue(message_id: int) -> bool:
     """Publish the delivery task now; False (logged) if the broker is unreachable."""
-    from appeals.tasks.notifications import deliver_message
-
     options = {"retry": False}
     if _conf("QUEUE"):
         options["queue"] = _conf("QUEUE")
     try:
-        if deliver_message.app.conf.task_always_eager:
-            deliver_message.apply_async((message_id,), **options)
+        if current_app.conf.task_always_eager:
+            publish(DELIVER_TASK, message_id, **options)
         else:
             with _publish_pool().acquire(block=True, timeout=5) as connection:
-                deliver_message.apply_async((message_id,), connection=connection, **options)
+                publish(DELIVER_TASK, message_id, connection=connection, **options)
         return True
     except Exception:  # broker down: the row stays queued and the sweeper retries
         logger.warning("could not publish delivery of message %s; the outbox sweeper will retry", message_id, exc_info=True)
@@ -113,6 +112,18 @@ def message_queue(*, channel: str, recipient: str, template: str, params: dict |
         return Message.objects.get(idempotency_key=idempotency_key)
     transaction.on_commit(partial(enqueue, message.pk))
     return message
+
+
+def send_sms(*, phone: str, template: str, params: dict, idempotency_key: str | None = None, appeal=None,
+             language: str | None = None) -> str:
+    """Queue one SMS for delivery through the outbox; returns its idempotency key.
+
+    Calling it twice with the same key queues one message. Call it inside the
+    transaction that causes the message: delivery is enqueued only after commit.
+    """
+    message = message_queue(channel=Channel.SMS, recipient=phone, template=template, params=params,
+                            idempotency_key=idempotency_key, appeal=appeal, language=language)
+    return message.idempotency_key
 
 
 # --- delivery --------------------------------------------------------------------------------
@@ -191,13 +202,23 @@ def _finish(message_id: int, **fields) -> Message:
     return message
 
 
+_secret_minter = None
+
+
+def register_secret_minter(fn) -> None:
+    """fn(challenge_id=...) -> the parameters minted at send time (a fresh code or link), or
+    None when the challenge no longer needs its message. Registered by the verification plug-in."""
+    global _secret_minter
+    _secret_minter = fn
+
+
 def _secret_params(message: Message) -> dict | None:
     """Parameters minted at send time (a fresh code or link); None if no longer needed."""
     if message.challenge_id is None:
         return {}
-    from appeals.services.verification import challenge_mint_secret
-
-    return challenge_mint_secret(challenge_id=message.challenge_id)
+    if _secret_minter is None:  # nothing can mint the secret: the message is moot
+        return None
+    return _secret_minter(challenge_id=message.challenge_id)
 
 
 def message_deliver(*, message_id: int) -> DeliveryResult:

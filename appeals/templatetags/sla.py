@@ -4,8 +4,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appeals.models import AppealSla
-from appeals.services.sla import remaining_seconds
+from appeals.sla.models import AppealSla
+from appeals.sla.services import remaining_seconds
 
 register = template.Library()
 

@@ -1,7 +1,9 @@
-"""Template context every page needs: the user's desk roles and the hotline."""
+"""Template context every page needs: the hotline, and what each capability registered."""
 
 from django.conf import settings
 
+from appeals.shared import registry
+
 
 def desk(request):
-    return {"hotline": settings.APPEALS["HOTLINE"]}
+    return {"hotline": settings.APPEALS["HOTLINE"], **registry.page_context(request)}

@@ -1,9 +1,10 @@
-"""The site's pages, mounted at the root. Capabilities append their own includes below."""
+"""The site's pages, mounted at the root: the core's, then each capability's registered includes."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from appeals.web import views
+from appeals.core.web import views
+from appeals.shared import registry
 from appeals.web.auth import ThrottledLoginView
 
 urlpatterns = [
@@ -17,7 +18,5 @@ urlpatterns = [
     path("queues/first/", views.queue_first, name="queue_first"),
     path("queues/second/", views.queue_second, name="queue_second"),
     path("manager/", views.manager, name="manager"),
-    path("", include("appeals.web.verification")),  # verification (issue #4)
-    path("", include("appeals.web.reports")),  # SLA reports (issue 6)
-    path("", include("appeals.web.surge")),  # surge history (issue 5)
+    *(path(inc.prefix, include(inc.module)) for inc in registry.web_url_includes()),
 ]

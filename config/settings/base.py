@@ -43,7 +43,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "appeals.middleware.RequestContextMiddleware",
+    "appeals.shared.middleware.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -61,7 +61,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "appeals.web.context.desk",
-                "appeals.web.surge_context.emergency",
             ],
         },
     },
@@ -116,7 +115,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "appeals.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "appeals.shared.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "appeals.api.errors.exception_handler",
@@ -142,12 +141,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several components have a field called "state"; give each choice set a stable name.
     "ENUM_NAME_OVERRIDES": {
-        "AppealStateEnum": "appeals.models.AppealState",
-        "MessageStateEnum": "appeals.models.MessageState",
+        "AppealStateEnum": "appeals.core.models.AppealState",
+        "MessageStateEnum": "appeals.notifications.models.MessageState",
         "VerificationStateEnum": ["none", "pending", "expired", "verified", "locked"],
-        "IncidentKindEnum": "appeals.models.IncidentKind",
-        "EvidenceKindEnum": "appeals.models.evidence.EvidenceKind",
-        "SurgeStateEnum": "appeals.models.surge.SurgeState",
+        "IncidentKindEnum": "appeals.core.models.IncidentKind",
+        "EvidenceKindEnum": "appeals.evidence.models.EvidenceKind",
+        "SurgeStateEnum": "appeals.surge.models.SurgeState",
     },
 }
 
@@ -166,9 +165,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {
-    "verify-audit-chain": {"task": "appeals.tasks.verify_audit_chain", "schedule": 3600.0},
-    "surge-scan": {"task": "appeals.tasks.surge_scan", "schedule": 60.0},
+# Periodic tasks are registered by each capability's plug-in (appeals/*/plugin.py) and merged
+# into the beat schedule by config/celery.py; their intervals (seconds) are policy, here.
+BEAT_INTERVALS = {
+    "verify-audit-chain": env.float("BEAT_VERIFY_AUDIT_CHAIN", default=3600.0),
+    "surge-scan": env.float("BEAT_SURGE_SCAN", default=60.0),
+    "notifications-outbox-sweep": env.float("BEAT_OUTBOX_SWEEP", default=60.0),
+    "sla-scan": env.float("BEAT_SLA_SCAN", default=60.0),
+    "sla-auto-resolve": env.float("BEAT_SLA_AUTO_RESOLVE", default=300.0),
+    "sla-report-snapshots": env.float("BEAT_SLA_REPORT_SNAPSHOTS", default=900.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -248,7 +253,6 @@ NOTIFICATIONS = {
     # Empty: Celery's default queue. Tests give their own workers a private queue.
     "QUEUE": env("NOTIFICATIONS_QUEUE", default=""),
 }
-CELERY_BEAT_SCHEDULE["notifications-outbox-sweep"] = {"task": "appeals.tasks.outbox_sweep", "schedule": 60.0}
 
 # SMS backends work like EMAIL_BACKEND: console (default), locmem (tests), file, alibaba.
 SMS_BACKEND = env("SMS_BACKEND", default="appeals.notifications.sms.backends.console.SmsBackend")
@@ -275,9 +279,9 @@ _MB = 1024 * 1024
 # Uploads above this go to a temporary file, never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 FILE_UPLOAD_HANDLERS = [
-    "appeals.uploads.LargeChunkMemoryFileUploadHandler",
+    "appeals.evidence.uploads.LargeChunkMemoryFileUploadHandler",
     # Hashes each chunk as it arrives from the network (SHA-256 while streaming).
-    "appeals.uploads.HashingTemporaryFileUploadHandler",
+    "appeals.evidence.uploads.HashingTemporaryFileUploadHandler",
 ]
 EVIDENCE = {
     "MAX_BYTES_PER_KIND": {
@@ -403,16 +407,13 @@ APPEALS_SLA = {
     "WARN_AT_FRACTION": env.float("SLA_WARN_AT_FRACTION", default=0.8),
     # Years of the `holidays` library's China calendar seeded into WorkCalendarDay.
     "CALENDAR_SEED_YEARS": list(range(2024, 2028)),
-    # Name recorded on automated decisions (appeals.services.sla.auto_resolution_rule).
+    # Name recorded on automated decisions (appeals.sla.services.auto_resolution_rule).
     "AUTO_RESOLUTION_RULE": "minor-auto-resolution-v1",
     # Breached / about-to-breach lists on the report page are capped at this many rows.
     "REPORT_LIST_LIMIT": 50,
     # All-tenant reports for these periods (last N days) are precomputed by a beat task.
     "SNAPSHOT_PERIODS_DAYS": [30, 90, 365],
 }
-CELERY_BEAT_SCHEDULE["sla-scan"] = {"task": "appeals.tasks.sla_scan", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["sla-auto-resolve"] = {"task": "appeals.tasks.sla_auto_resolve", "schedule": 300.0}
-CELERY_BEAT_SCHEDULE["sla-report-snapshots"] = {"task": "appeals.tasks.refresh_report_snapshots", "schedule": 900.0}
 
 # --- Surge detection ------------------------------------------------------------------
 # DOMAIN.md "Surge alert": "When the number of appeals jumps above a threshold,

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from appeals.services import appeals as svc
+from appeals.core.services import appeals as svc
 
 
 def client_for(user) -> APIClient:

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from appeals.api.views import TokenRateThrottle
+from appeals.core.api.views import TokenRateThrottle
 
 pytestmark = pytest.mark.django_db
 

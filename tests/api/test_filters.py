@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from appeals.core.services import appeals as svc
 from appeals.models import Appeal
-from appeals.services import appeals as svc
 from tests import factories
 
 pytestmark = pytest.mark.django_db

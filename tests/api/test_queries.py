@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from appeals.services import appeals as svc
+from appeals.core.services import appeals as svc
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
-from appeals.services import appeals as svc
+from appeals.core.services import appeals as svc
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

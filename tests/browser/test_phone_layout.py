@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import sync_playwright
 
-from appeals.services import appeals as appeal_services
+from appeals.core.services import appeals as appeal_services
 from tests import factories
 from tests.browser.test_lifecycle import CHROMIUM_ARGS, PASSWORD, PHONE
 

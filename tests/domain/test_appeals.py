@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from appeals.exceptions import GuardFailed, ValidationFailed
+from appeals.core.selectors import prior_incidents
+from appeals.core.services import appeals as svc
 from appeals.models import Appeal
-from appeals.selectors import prior_incidents
-from appeals.services import appeals as svc
+from appeals.shared.exceptions import GuardFailed, ValidationFailed
 from tests import factories
 
 pytestmark = pytest.mark.django_db

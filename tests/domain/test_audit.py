@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
+from appeals.audit.services import audit_record, audit_verify_chain
 from appeals.models import AuditEvent
-from appeals.services.audit import audit_record, audit_verify_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +87,8 @@ def test_deleted_row_is_detected(manager):
 
 
 def test_transition_is_audited_with_ip(client, enterprise_admin, draft_appeal):
-    from appeals.context import request_ip
-    from appeals.services.appeals import appeal_submit
+    from appeals.core.services.appeals import appeal_submit
+    from appeals.shared.context import request_ip
 
     token = request_ip.set("203.0.113.7")
     try:

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connections
 
-from appeals.exceptions import GuardFailed
+from appeals.core.services import appeals as svc
 from appeals.models import Appeal, AppealEvent
-from appeals.services import appeals as svc
+from appeals.shared.exceptions import GuardFailed
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from appeals.validators import credit_code_check_char, mask_phone, validate_credit_code, validate_mobile
+from appeals.shared.validators import credit_code_check_char, mask_phone, validate_credit_code, validate_mobile
 
 # Published codes of well-known companies (their check characters per GB 32100-2015).
 REAL_CODES = ["91350100M000100Y43", "91110000802100433B", "914403001922038216"]

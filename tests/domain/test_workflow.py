@@ -2,10 +2,10 @@
 
 import pytest
 
-from appeals.exceptions import GuardFailed, InvalidTransition, PermissionDenied, ValidationFailed
+from appeals.core.services import appeals as svc
+from appeals.core.workflow import TABLE, Action, apply_transition, register_guard
 from appeals.models import AppealEvent, AppealState, AuditEvent
-from appeals.services import appeals as svc
-from appeals.workflow import TABLE, Action, apply_transition, register_guard
+from appeals.shared.exceptions import GuardFailed, InvalidTransition, PermissionDenied, ValidationFailed
 
 S = AppealState
 pytestmark = pytest.mark.django_db
@@ -129,7 +129,7 @@ def test_pluggable_guard_refuses_submit(draft_appeal, enterprise_admin):
         calls.append(appeal.pk)
         raise GuardFailed("Evidence missing", code="evidence_incomplete")
 
-    from appeals import workflow
+    from appeals.core import workflow
 
     register_guard(Action.SUBMIT, needs_paperwork)
     try:
@@ -143,7 +143,7 @@ def test_pluggable_guard_refuses_submit(draft_appeal, enterprise_admin):
 
 
 def test_intake_guard_holds_case_in_submitted(draft_appeal, enterprise_admin, settings):
-    from appeals import workflow
+    from appeals.core import workflow
 
     settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": False}  # only this test's guard holds it
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from appeals.services import evidence as evidence_services
+from appeals.evidence import services as evidence_services
 from tests.evidence import files
 
 

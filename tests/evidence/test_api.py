@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from django.test import Client
 
+from appeals.core.services import appeals as appeal_services
 from appeals.models import AuditEvent, EvidenceItem
-from appeals.services import appeals as appeal_services
 from tests.evidence import files
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +164,7 @@ def test_openapi_schema_has_binary_upload_and_download():
 
 
 def test_thumbnail_and_preview_are_served_inline_once_derived(draft_appeal, enterprise_admin):
-    from appeals.services import evidence as svc
+    from appeals.evidence import services as svc
 
     c = client_for(enterprise_admin)
     body = upload(c, draft_appeal, "ban_notice", "n.jpg", files.jpeg_with_orientation(size=(600, 300))).json()

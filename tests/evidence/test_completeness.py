@@ -2,10 +2,10 @@
 
 import pytest
 
-from appeals.exceptions import GuardFailed
+from appeals.core.services import appeals as appeal_services
+from appeals.evidence import services as svc
 from appeals.models import AppealState, IncidentKind, Severity
-from appeals.services import appeals as appeal_services
-from appeals.services import evidence as svc
+from appeals.shared.exceptions import GuardFailed
 from tests import factories
 from tests.evidence import files
 from tests.evidence.conftest import attach_required_evidence

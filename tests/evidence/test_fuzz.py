@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from appeals.exceptions import ValidationFailed
-from appeals.models.evidence import KIND_RULES
-from appeals.services.evidence_files import inspect_upload
-from appeals.services.log_analysis import analyse_operation_log
+from appeals.evidence.files import inspect_upload
+from appeals.evidence.log_analysis import analyse_operation_log
+from appeals.evidence.models import KIND_RULES
+from appeals.shared.exceptions import ValidationFailed
 from tests.evidence import files
 
 PREFIXES = [b"", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x00\x00\x00WEBP", b"%PDF-1.7\n", b"\x1f\x8b\x08",

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 
+from appeals.evidence import services as svc
 from appeals.models import AuditEvent
-from appeals.services import evidence as svc
 from tests.evidence import files
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def test_one_appeal_only(draft_appeal, enterprise_admin):
 def test_postgresql_refuses_to_replace_an_original_or_delete_submitted_evidence(complete_draft, enterprise_admin):
     from django.db import DatabaseError, connection, transaction
 
-    from appeals.services import appeals as appeal_services
+    from appeals.core.services import appeals as appeal_services
 
     item = complete_draft.evidence.first()
     with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:

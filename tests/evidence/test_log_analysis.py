@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.conf import settings
 
-from appeals.services.log_analysis import analyse_operation_log
+from appeals.evidence.log_analysis import analyse_operation_log
 from tests.evidence.files import HEADER
 
 T0 = datetime(2026, 11, 20, 9, 0, 0)

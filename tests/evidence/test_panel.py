@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 import pytest
 from django.test import Client, RequestFactory
 
+from appeals.core.services import appeals as appeal_services
+from appeals.evidence import services as svc
+from appeals.evidence.web import render_evidence_panel
 from appeals.models import EvidenceItem
-from appeals.services import appeals as appeal_services
-from appeals.services import evidence as svc
-from appeals.web.evidence import render_evidence_panel
 from tests.evidence import files
 from tests.evidence.conftest import attach_required_evidence
 

@@ -14,9 +14,9 @@ from django.test import Client
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
+from appeals.core.services import appeals as appeal_services
+from appeals.evidence import services as svc
 from appeals.models import EvidenceItem
-from appeals.services import appeals as appeal_services
-from appeals.services import evidence as svc
 from config.settings.base import evidence_s3_storage
 from tests.evidence import files
 from tests.evidence.conftest import attach_required_evidence
@@ -116,7 +116,7 @@ def test_derived_copies_bundle_and_verify_work_on_s3(s3, draft_appeal, enterpris
 
 
 def test_reading_a_large_object_spools_to_disk_not_memory(s3, draft_appeal, enterprise_admin):
-    from appeals.services.evidence import evidence_storage
+    from appeals.evidence.services import evidence_storage
 
     data = files.log_csv([f"2026-11-20 10:00:{i % 60:02d},wx,operations,send_message,c,hi,1.1.1.1,d" for i in range(80000)]).encode()
     item = svc.evidence_upload(appeal=draft_appeal, by=enterprise_admin, kind="operation_log", file=files.temp_upload("log.csv", data))

@@ -16,7 +16,7 @@ MINE = ("/evidence/", "/risk-flags/", "/bundle/")
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_no_generated_request_makes_a_server_error(live_server, draft_appeal, enterprise_admin):
-    from appeals.services import evidence as svc
+    from appeals.evidence import services as svc
 
     item = svc.evidence_upload(appeal=draft_appeal, by=enterprise_admin, kind="ban_notice",
                                file=files.upload("n.png", files.image_bytes("PNG")))

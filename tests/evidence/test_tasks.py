@@ -7,8 +7,8 @@ import pytest
 from django.core.files.storage import storages
 from PIL import Image
 
+from appeals.evidence import services as svc
 from appeals.models import AnalysisStatus, DerivedStatus, EvidenceItem, LogAnalysis, RiskFlag
-from appeals.services import evidence as svc
 from tests.conftest import wait_for
 from tests.evidence import files
 

@@ -6,9 +6,9 @@ import re
 import pytest
 from django.core.files.storage import storages
 
-from appeals.exceptions import GuardFailed, PermissionDenied, ValidationFailed
+from appeals.evidence import services as svc
 from appeals.models import AuditEvent, EvidenceItem, LogAnalysis
-from appeals.services import evidence as svc
+from appeals.shared.exceptions import GuardFailed, PermissionDenied, ValidationFailed
 from tests.evidence import files
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,7 @@ def _all_files(storage, top):
 def test_evidence_is_immutable_after_submission_but_may_be_added_in_needs_info(
     complete_draft, enterprise_admin, first_reviewer
 ):
-    from appeals.services import appeals as appeal_services
+    from appeals.core.services import appeals as appeal_services
 
     item = EvidenceItem.objects.filter(appeal=complete_draft).first()
     appeal = appeal_services.appeal_submit(appeal=complete_draft, by=enterprise_admin)
@@ -153,7 +153,7 @@ def test_evidence_is_immutable_after_submission_but_may_be_added_in_needs_info(
     with pytest.raises(GuardFailed):
         svc.evidence_upload(appeal=appeal, by=enterprise_admin, kind="other", file=files.upload("a.png", files.image_bytes("PNG")))
     appeal = appeal_services.appeal_claim(appeal=appeal, by=first_reviewer)
-    from appeals.workflow import Action, apply_transition
+    from appeals.core.workflow import Action, apply_transition
 
     appeal = apply_transition(appeal=appeal, action=Action.REQUEST_INFO, by=first_reviewer, comment="Need chat history")
     added = svc.evidence_upload(appeal=appeal, by=enterprise_admin, kind="other", file=files.upload("more.png", files.image_bytes("PNG")))

@@ -4,8 +4,8 @@ from django.http import HttpResponse
 from django.template import RequestContext, Template
 from django.urls import include, path
 
-from appeals.selectors import appeal_get
-from appeals.web.panels import render_panels
+from appeals.core.panels import render_panels
+from appeals.core.selectors import appeal_get
 
 _PAGE = Template('{% extends "base.html" %}{% block content %}<h1>{{ appeal.reference }}</h1>'
                  '{% for html in panels %}{{ html|safe }}{% endfor %}{% endblock %}')

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from appeals.services import appeals as appeal_services
-from appeals.services import appeals as svc
-from appeals.services.calendar import work_calendar_seed
+from appeals.core.services import appeals as appeal_services
+from appeals.core.services import appeals as svc
+from appeals.sla.calendar import work_calendar_seed
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from appeals.exceptions import PermissionDenied, ValidationFailed
 from appeals.models import AppealSla, AuditEvent, SlaPolicy, WorkCalendarDay
-from appeals.services.calendar import is_working_day
-from appeals.services.sla import sla_policy_update
+from appeals.shared.exceptions import PermissionDenied, ValidationFailed
+from appeals.sla.calendar import is_working_day
+from appeals.sla.services import sla_policy_update
 from tests.sla.conftest import at, file_case
 
 pytestmark = pytest.mark.django_db

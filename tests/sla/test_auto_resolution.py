@@ -4,16 +4,16 @@ from datetime import timedelta
 
 import pytest
 
-from appeals.exceptions import GuardFailed, ValidationFailed
+from appeals.core.services import appeals as svc
 from appeals.models import AppealEvent, AppealSla, AppealState, AuditEvent
-from appeals.services import appeals as svc
-from appeals.services.auto_resolution import (
+from appeals.shared.exceptions import GuardFailed, ValidationFailed
+from appeals.sla.auto_resolution import (
     REQUIRED_CONDITIONS,
     appeal_auto_resolve,
     appeal_reopen,
     auto_resolution_rule,
 )
-from appeals.tasks.sla import sla_auto_resolve
+from appeals.sla.tasks import sla_auto_resolve
 from tests import factories
 from tests.sla.conftest import file_case
 
@@ -26,11 +26,11 @@ PLUGGED = ("applicant_verified", "evidence_complete", "no_risk_flags")
 
 @pytest.fixture
 def plugged_conditions(monkeypatch):
-    from appeals.services import auto_resolution
+    from appeals.core import plugins
 
     failing: dict[str, str] = {}
     for name in PLUGGED:
-        monkeypatch.setitem(auto_resolution._conditions, name, lambda appeal, name=name: failing.get(name))
+        monkeypatch.setitem(plugins._conditions, name, lambda appeal, name=name: failing.get(name))
     return failing
 
 
@@ -87,10 +87,10 @@ def test_an_incident_older_than_six_months_does_not_count(enterprise_admin, acco
 
 
 def test_unregistered_required_condition_never_approves(minor_case, monkeypatch):
-    from appeals.services import auto_resolution
+    from appeals.core import plugins
 
     for name in PLUGGED:
-        monkeypatch.delitem(auto_resolution._conditions, name, raising=False)
+        monkeypatch.delitem(plugins._conditions, name, raising=False)
     ok, reasons = auto_resolution_rule(minor_case)
     assert not ok
     assert [r.split(":")[0] for r in reasons] == list(PLUGGED)

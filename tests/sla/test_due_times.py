@@ -4,16 +4,16 @@ from datetime import timedelta
 
 import pytest
 
+from appeals.core.services import appeals as svc
+from appeals.core.services.enterprises import incident_set_severity
 from appeals.models import AppealSla, AuditEvent, WorkCalendarDay
-from appeals.services import appeals as svc
-from appeals.services.calendar import (
+from appeals.sla.calendar import (
     add_working_seconds,
     is_working_day,
     work_calendar_set_day,
     working_seconds_between,
 )
-from appeals.services.enterprises import incident_set_severity
-from appeals.services.sla import remaining_seconds
+from appeals.sla.services import remaining_seconds
 from tests.sla.conftest import act, at, file_case
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_manager_correction_changes_the_arithmetic(china_calendar, manager):
 
 
 def test_seed_keeps_manual_corrections(china_calendar, manager):
-    from appeals.services.calendar import work_calendar_seed
+    from appeals.sla.calendar import work_calendar_seed
 
     work_calendar_set_day(by=manager, day=_d("2025-10-11"), is_working=False, note="no make-up day here")
     work_calendar_seed(years=[2025])
@@ -204,7 +204,7 @@ def test_decision_stops_the_clock_and_records_compliance(enterprise_admin, accou
 
 
 def test_withdrawn_before_review_has_no_compliance(enterprise_admin, draft_appeal):
-    from appeals.workflow import Action, apply_transition
+    from appeals.core.workflow import Action, apply_transition
 
     apply_transition(appeal=draft_appeal, action=Action.SUBMIT, by=enterprise_admin)
     svc.appeal_withdraw(appeal=draft_appeal, by=enterprise_admin)

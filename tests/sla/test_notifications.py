@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from appeals.core.services import appeals as svc
 from appeals.models import SlaNotification
-from appeals.services import appeals as svc
-from appeals.tasks.sla import sla_scan
+from appeals.sla.tasks import sla_scan
 from tests import factories
 from tests.conftest import wait_for
 from tests.sla.conftest import act, file_case
@@ -83,7 +83,7 @@ def test_warning_to_the_reviewer_and_breach_to_managers_once_per_stage(
 def test_a_notice_row_is_sent_once_even_if_the_task_is_delivered_twice(
     celery_worker, smtp_server, enterprise, enterprise_admin, manager
 ):
-    from appeals.tasks.sla import send_sla_notification
+    from appeals.sla.tasks import send_sla_notification
 
     smtp_server.messages.clear()
     now = timezone.now()

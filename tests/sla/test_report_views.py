@@ -5,8 +5,9 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
 
+from appeals.core.selectors import first_review_queue
 from appeals.models import AppealSla
-from appeals.selectors import by_sla_due, first_review_queue
+from appeals.sla.selectors import by_sla_due
 from tests.sla.conftest import file_case
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def test_all_tenant_report_is_served_from_the_precomputed_snapshot(desk, manager
     import time_machine
 
     from appeals.models import ReportSnapshot
-    from appeals.services.reports import report_snapshots_refresh
+    from appeals.sla.reports import report_snapshots_refresh
     from tests.sla.conftest import at
 
     client = client_for(manager)

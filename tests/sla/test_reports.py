@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.db.models import F, Q
 
-from appeals.exceptions import PermissionDenied, ValidationFailed
 from appeals.models import AppealSla
-from appeals.services.reports import PercentileCont, Seconds, _percentiles, parse_filters, report_csv, sla_report
+from appeals.shared.exceptions import PermissionDenied, ValidationFailed
+from appeals.sla.reports import PercentileCont, Seconds, _percentiles, parse_filters, report_csv, sla_report
 from tests.sla.conftest import at
 
 pytestmark = pytest.mark.django_db

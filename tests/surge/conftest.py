@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from appeals.models import Appeal, AppealState, BanIncident, MessagingAccount, Severity
-from appeals.services import surge
+from appeals.surge import services as surge
 from tests import factories
 
 # A fixed "now" for every scenario (a Wednesday morning in Shanghai); nothing reads the real clock.

@@ -5,7 +5,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from appeals.models import AuditEvent, SurgeSettings
-from appeals.services import surge
+from appeals.surge import services as surge
 from tests.surge.conftest import NOW
 
 pytestmark = pytest.mark.django_db

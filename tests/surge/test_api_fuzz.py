@@ -9,7 +9,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
-from appeals.services import surge
+from appeals.surge import services as surge
 from tests.surge.conftest import NOW
 
 

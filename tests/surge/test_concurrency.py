@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from appeals.core.services import appeals as appeal_services
 from appeals.models import AuditEvent, SurgeAlert
-from appeals.services import appeals as appeal_services
-from appeals.services import surge
+from appeals.surge import services as surge
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

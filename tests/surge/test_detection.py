@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from appeals.models import AuditEvent, SurgeAlert, SurgeResolution, SurgeState
-from appeals.services import surge
+from appeals.surge import services as surge
 from tests import factories
 from tests.surge.conftest import NOW, spread
 

@@ -4,11 +4,11 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from appeals import selectors
+from appeals.core import selectors
+from appeals.core.services import appeals as appeal_services
 from appeals.models import AuditEvent
-from appeals.services import appeals as appeal_services
-from appeals.services import surge
-from appeals.web.surge_context import emergency
+from appeals.surge import services as surge
+from appeals.surge.context import emergency
 from tests import factories
 from tests.surge.conftest import NOW
 

@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings as django_settings
 
 from appeals.models import NotificationStatus, SurgeAlert, SurgeNotification
-from appeals.services import surge
-from appeals.tasks.surge import surge_notify
+from appeals.surge import services as surge
+from appeals.surge.tasks import surge_notify
 from tests.conftest import ROOT, wait_for
 from tests.smtp import LoopbackSMTP
 from tests.surge.conftest import NOW

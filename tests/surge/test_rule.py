@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from appeals.services.surge import SurgePolicy, minute_of, surge_rule, window_ends
+from appeals.surge.services import SurgePolicy, minute_of, surge_rule, window_ends
 from tests.surge.conftest import NOW
 
 

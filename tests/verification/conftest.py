@@ -5,10 +5,10 @@ import re
 import pytest
 from django.core import mail
 
+from appeals.core.services import appeals as appeal_services
 from appeals.models import Message, MessageState
 from appeals.notifications import sms
 from appeals.notifications.outbox import message_deliver
-from appeals.services import appeals as appeal_services
 
 from .servers import FakeAlibabaSms, LoopbackSMTP
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core import mail
 
+from appeals.core.services import appeals as appeal_services
 from appeals.models import AppealState, Channel, VerificationChallenge
-from appeals.services import appeals as appeal_services
 
 from .conftest import LINK_RE, deliver_queued
 

@@ -5,9 +5,9 @@ import re
 import pytest
 from django.utils import translation
 
+from appeals.core.services import appeals as appeal_services
 from appeals.models import AppealState
-from appeals.services import appeals as appeal_services
-from appeals.services import verification as svc
+from appeals.verification import services as svc
 
 from .conftest import LINK_RE, deliver_queued
 

@@ -6,10 +6,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from appeals.exceptions import ValidationFailed
 from appeals.models import Channel, Message, MessageState
 from appeals.notifications import outbox
-from appeals.notifications.sms import SmsMessage, get_connection, send_sms
+from appeals.notifications.outbox import send_sms
+from appeals.notifications.sms import SmsMessage, get_connection
+from appeals.shared.exceptions import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +167,7 @@ def test_sweeper_publishes_stranded_rows_only(sms_outbox, settings):
 
 
 def test_system_check_orders_the_time_limits(settings):
-    from appeals.notifications.listeners import check_time_limits
+    from appeals.notifications.checks import check_time_limits
 
     assert check_time_limits() == []
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SEND_LEASE_SECONDS": 30}  # shorter than the 60 s hard limit

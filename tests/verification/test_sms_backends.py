@@ -7,8 +7,8 @@ import pytest
 
 from appeals.models import Message, MessageState
 from appeals.notifications import sms
-from appeals.notifications.outbox import message_deliver
-from appeals.notifications.sms import SmsMessage, get_connection, send_sms
+from appeals.notifications.outbox import message_deliver, send_sms
+from appeals.notifications.sms import SmsMessage, get_connection
 
 
 def _message(out_id="k:1"):

@@ -7,7 +7,6 @@ from django.core import mail, signing
 from django.db import connection
 from django.utils import timezone
 
-from appeals.exceptions import GuardFailed, InvalidTransition, PermissionDenied, RateLimited, ValidationFailed
 from appeals.models import (
     AppealEvent,
     AppealState,
@@ -18,7 +17,8 @@ from appeals.models import (
     MessageState,
     VerificationChallenge,
 )
-from appeals.services import verification as svc
+from appeals.shared.exceptions import GuardFailed, InvalidTransition, PermissionDenied, RateLimited, ValidationFailed
+from appeals.verification import services as svc
 
 from .conftest import deliver_queued, last_code, last_token
 
@@ -39,7 +39,7 @@ def _wrong(code):
 
 
 def test_submit_starts_both_proofs_and_holds_the_case(draft_appeal, enterprise_admin, enterprise):
-    from appeals.services.appeals import appeal_submit
+    from appeals.core.services.appeals import appeal_submit
 
     appeal = appeal_submit(appeal=draft_appeal, by=enterprise_admin)
     assert appeal.state == S.SUBMITTED
@@ -113,7 +113,7 @@ def test_expired_code_is_refused(pending_appeal, enterprise_admin):
 
 
 def test_code_is_single_use_and_bound_to_its_appeal(pending_appeal, enterprise_admin, enterprise):
-    from appeals.services.appeals import appeal_create, appeal_submit
+    from appeals.core.services.appeals import appeal_create, appeal_submit
     from tests import factories
 
     code = last_code()
@@ -131,7 +131,7 @@ def test_code_is_single_use_and_bound_to_its_appeal(pending_appeal, enterprise_a
 
 
 def test_code_not_yet_sent_is_explained(draft_appeal, enterprise_admin):
-    from appeals.services.appeals import appeal_submit
+    from appeals.core.services.appeals import appeal_submit
 
     appeal = appeal_submit(appeal=draft_appeal, by=enterprise_admin)
     with pytest.raises(GuardFailed) as exc:
@@ -294,8 +294,8 @@ def test_new_link_replaces_the_old_and_can_be_requested_from_an_expired_one(pend
 
 
 def test_accept_guard_refuses_without_both_proofs(pending_appeal, enterprise_admin):
-    from appeals.services.appeals import appeal_try_accept
-    from appeals.workflow import Action, apply_transition
+    from appeals.core.services.appeals import appeal_try_accept
+    from appeals.core.workflow import Action, apply_transition
 
     assert appeal_try_accept(appeal=pending_appeal).state == S.SUBMITTED
     with pytest.raises(GuardFailed) as exc:
@@ -323,7 +323,7 @@ def test_reviewer_moves_unverifiable_case_to_hotline_with_reason(pending_appeal,
 
 
 def test_applicant_cannot_escalate(pending_appeal, enterprise_admin, manager):
-    from appeals.exceptions import PermissionDenied as Denied
+    from appeals.shared.exceptions import PermissionDenied as Denied
 
     for user in (enterprise_admin, manager):
         with pytest.raises(Denied):
@@ -338,7 +338,7 @@ def test_escalate_is_only_for_submitted_cases(submitted_appeal, first_reviewer):
 
 
 def test_superseded_message_is_not_sent(draft_appeal, enterprise_admin, sms_outbox):
-    from appeals.services.appeals import appeal_submit
+    from appeals.core.services.appeals import appeal_submit
 
     appeal = appeal_submit(appeal=draft_appeal, by=enterprise_admin)  # not delivered yet
     first = Message.objects.get(appeal=appeal, channel=Channel.SMS)

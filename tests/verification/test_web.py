@@ -8,8 +8,8 @@ from django.core import mail
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from appeals.core.panels import render_panels
 from appeals.models import Channel, VerificationChallenge
-from appeals.web.panels import render_panels
 
 from .conftest import deliver_queued, last_code, last_token
 

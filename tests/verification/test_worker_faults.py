@@ -10,9 +10,9 @@ import time
 import pytest
 from django.db import transaction
 
+from appeals.core.services import appeals as appeal_services
 from appeals.models import Appeal, AppealState, Channel, Message, MessageState
-from appeals.notifications.sms import send_sms
-from appeals.services import appeals as appeal_services
+from appeals.notifications.outbox import send_sms
 from tests.conftest import wait_for
 
 from .servers import FakeAlibabaSms
@@ -118,7 +118,7 @@ def broker_unreachable():
 
 def _sweep_via_worker(queue):
     """What beat does every minute: run the sweeper task, here on the fault worker's queue."""
-    from appeals.tasks.notifications import outbox_sweep
+    from appeals.notifications.tasks import outbox_sweep
 
     outbox_sweep.apply_async(queue=queue)
 

@@ -7,11 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from appeals import workflow
-from appeals.exceptions import GuardFailed
+from appeals.core import panels, workflow
+from appeals.core.services import appeals as appeal_services
 from appeals.models import Appeal, AppealState, BanIncident
-from appeals.services import appeals as appeal_services
-from appeals.web import panels
+from appeals.shared.exceptions import GuardFailed
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from appeals.core.workflow import Action
 from appeals.models import AppealState
-from appeals.workflow import Action
 
 LC = Path(__file__).resolve().parents[2] / "appeals" / "locale" / "zh_Hans" / "LC_MESSAGES"
 

@@ -10,10 +10,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from appeals.core.services import appeals as appeal_svc
+from appeals.core.services import enterprises as ent_svc
+from appeals.core.services.users import user_upsert
 from appeals.models import Appeal, Enterprise, IncidentKind, MessagingAccount, ReasonCategory
-from appeals.services import appeals as appeal_svc
-from appeals.services import enterprises as ent_svc
-from appeals.services.users import user_upsert
+from appeals.shared.validators import credit_code_check_char
 
 PASSWORD = "demo-pass-2026"  # demo data only
 
@@ -30,8 +31,6 @@ ENTERPRISES = {
 
 
 def _valid_code(code: str) -> str:
-    from appeals.validators import credit_code_check_char
-
     return code[:17] + credit_code_check_char(code[:17])
 
 

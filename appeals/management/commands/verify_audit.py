@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from appeals.services.audit import audit_verify_chain
+from appeals.audit.services import audit_verify_chain
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from appeals.services.audit import audit_record
-from appeals.services.evidence_bundle import evidence_verify
+from appeals.audit.services import audit_record
+from appeals.evidence.bundle import evidence_verify
 
 
 class Command(BaseCommand):

@@ -1,8 +1,7 @@
-"""SMS: the public entry point `send_sms` and backends chosen by settings.SMS_BACKEND.
+"""SMS backends chosen by settings.SMS_BACKEND, and the message they send.
 
-`send_sms` does not talk to a provider: it writes an outbox row (idempotent under its
-key) and queues delivery after commit, exactly like every other message of the desk.
-Backends follow django.core.mail: `get_connection()` builds the configured one, and the
+Nothing here queues a message: `appeals.notifications.outbox.send_sms` writes an outbox row
+(idempotent under its key) and delivery calls a backend, like every other message. Backends follow django.core.mail: `get_connection()` builds the configured one, and the
 locmem backend collects messages in `appeals.notifications.sms.outbox` for tests.
 """
 
@@ -28,17 +27,3 @@ class SmsMessage:
 def get_connection(backend: str | None = None, **kwargs):
     return import_string(backend or settings.SMS_BACKEND)(**kwargs)
 
-
-def send_sms(*, phone: str, template: str, params: dict, idempotency_key: str | None = None, appeal=None,
-             language: str | None = None) -> str:
-    """Queue one SMS for delivery through the outbox; returns its idempotency key.
-
-    Calling it twice with the same key queues one message. Call it inside the
-    transaction that causes the message: delivery is enqueued only after commit.
-    """
-    from appeals.models import Channel
-    from appeals.notifications.outbox import message_queue
-
-    message = message_queue(channel=Channel.SMS, recipient=phone, template=template, params=params,
-                            idempotency_key=idempotency_key, appeal=appeal, language=language)
-    return message.idempotency_key

@@ -1,0 +1,47 @@
+"""Query filters of the list endpoints (django-filter). Bad values become field-level 400s."""
+
+from django_filters import rest_framework as filters
+
+from appeals.core import selectors
+from appeals.core.models import Appeal, AppealState, BanIncident, IncidentKind, MessagingAccount, Platform, Severity
+
+
+def _enterprises(request):
+    # Only enterprises the requester may see; anything else is "not a valid choice".
+    return selectors.enterprises_for(getattr(request, "user", None))
+
+
+def _accounts(request):
+    return selectors.accounts_for(getattr(request, "user", None))
+
+
+class AppealFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(choices=AppealState.choices)
+    platform = filters.ChoiceFilter(field_name="incident__account__platform", choices=Platform.choices)
+    incident_kind = filters.ChoiceFilter(field_name="incident__kind", choices=IncidentKind.choices)
+    severity = filters.ChoiceFilter(field_name="incident__severity", choices=Severity.choices)
+    enterprise = filters.ModelChoiceFilter(queryset=_enterprises, help_text="Enterprise id (review desk).")
+    submitted_from = filters.DateFilter(field_name="submitted_at", lookup_expr="date__gte", help_text="Submitted on or after this date.")
+    submitted_to = filters.DateFilter(field_name="submitted_at", lookup_expr="date__lte", help_text="Submitted on or before this date.")
+
+    class Meta:
+        model = Appeal
+        fields = ["state", "platform", "incident_kind", "severity", "enterprise", "submitted_from", "submitted_to"]
+
+
+class IncidentFilter(filters.FilterSet):
+    account = filters.ModelChoiceFilter(queryset=_accounts)
+    kind = filters.ChoiceFilter(choices=IncidentKind.choices)
+    severity = filters.ChoiceFilter(choices=Severity.choices)
+
+    class Meta:
+        model = BanIncident
+        fields = ["account", "kind", "severity"]
+
+
+class AccountFilter(filters.FilterSet):
+    platform = filters.ChoiceFilter(choices=Platform.choices)
+
+    class Meta:
+        model = MessagingAccount
+        fields = ["platform"]

@@ -1,0 +1,283 @@
+"""REST endpoints for accounts, incidents and appeals, and the token login.
+
+Every view is thin: read through a user-scoped selector (another tenant's object is
+404), validate the body with an Input serializer, call one service, answer with an
+Output serializer. Rules live in the services and the workflow, not here.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from appeals.core import selectors
+from appeals.core.api import serializers as s
+from appeals.core.api.filters import AccountFilter, AppealFilter, IncidentFilter
+from appeals.core.services import appeals as appeal_services
+from appeals.core.services import enterprises as enterprise_services
+from appeals.shared.exceptions import PermissionDenied
+
+
+def _input(serializer_class, request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _require_enterprise_admin(user) -> None:
+    """Filing and editing belong to the enterprise side; the desk only reads and decides."""
+    if not user.is_enterprise_admin:
+        raise PermissionDenied(_("Only an enterprise admin may do this."), code="enterprise_admin_only")
+
+
+def _errors(*codes: int) -> dict:
+    return {code: OpenApiResponse(s.ErrorOutput) for code in codes}
+
+
+READ_ERRORS = _errors(401, 404)
+LIST_ERRORS = _errors(400, 401, 404)  # a bad filter value; a page past the end
+WRITE_ERRORS = _errors(400, 401, 403, 404)
+VERB_ERRORS = _errors(400, 401, 403, 404, 409)
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List messaging accounts", responses={200: s.AccountOutput(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(summary="One messaging account", responses={200: s.AccountOutput, **READ_ERRORS}),
+    create=extend_schema(summary="Register a messaging account of your enterprise", request=s.AccountCreateInput,
+                         responses={201: s.AccountOutput, **WRITE_ERRORS}),
+    update=extend_schema(summary="Update an account's display name and type", request=s.AccountUpdateInput,
+                         responses={200: s.AccountOutput, **WRITE_ERRORS}),
+    partial_update=extend_schema(summary="Update an account's display name or type", request=s.AccountUpdateInput,
+                                 responses={200: s.AccountOutput, **WRITE_ERRORS}),
+)
+@extend_schema(tags=["accounts"])
+class AccountViewSet(viewsets.GenericViewSet):
+    serializer_class = s.AccountOutput
+    filterset_class = AccountFilter
+
+    def get_queryset(self):
+        return selectors.accounts_for(self.request.user).order_by("display_name", "id")
+
+    def get_object(self):
+        return selectors.account_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.AccountOutput(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.AccountOutput(self.get_object()).data)
+
+    def create(self, request):
+        _require_enterprise_admin(request.user)
+        data = _input(s.AccountCreateInput, request)
+        account = enterprise_services.account_create(by=request.user, enterprise=request.user.enterprise, **data)
+        account = selectors.account_get(user=request.user, pk=account.pk)
+        return Response(s.AccountOutput(account).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None):
+        account = self.get_object()
+        _require_enterprise_admin(request.user)
+        data = _input(s.AccountUpdateInput, request, partial=request.method == "PATCH")
+        account = enterprise_services.account_update(account=account, by=request.user, **data)
+        return Response(s.AccountOutput(selectors.account_get(user=request.user, pk=account.pk)).data)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk)
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List ban incidents", responses={200: s.IncidentOutput(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(summary="One ban incident", responses={200: s.IncidentOutput, **READ_ERRORS}),
+    create=extend_schema(summary="Record a ban incident on one of your accounts", request=s.IncidentCreateInput,
+                         responses={201: s.IncidentOutput, **WRITE_ERRORS}),
+    severity=extend_schema(summary="Correct an incident's severity (review desk)", request=s.IncidentSeverityInput,
+                           responses={200: s.IncidentOutput, **WRITE_ERRORS}),
+)
+@extend_schema(tags=["incidents"])
+class IncidentViewSet(viewsets.GenericViewSet):
+    serializer_class = s.IncidentOutput
+    filterset_class = IncidentFilter
+
+    def get_queryset(self):
+        return selectors.incidents_for(self.request.user).order_by("-banned_at", "-id")
+
+    def get_object(self):
+        return selectors.incident_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.IncidentOutput(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.IncidentOutput(self.get_object()).data)
+
+    def create(self, request):
+        _require_enterprise_admin(request.user)
+        data = _input(s.IncidentCreateInput, request)
+        incident = enterprise_services.incident_create(by=request.user, **data)
+        incident = selectors.incident_get(user=request.user, pk=incident.pk)
+        return Response(s.IncidentOutput(incident).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def severity(self, request, pk=None):
+        incident = self.get_object()
+        data = _input(s.IncidentSeverityInput, request)
+        incident = enterprise_services.incident_set_severity(incident=incident, by=request.user, severity=data["severity"])
+        return Response(s.IncidentOutput(selectors.incident_get(user=request.user, pk=incident.pk)).data)
+
+
+# --- appeals -----------------------------------------------------------------------------
+
+
+def _verb_schema(summary: str, request=None, description: str = ""):
+    return extend_schema(summary=summary, description=description, request=request,
+                         responses={200: s.AppealDetailOutput, **VERB_ERRORS})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List appeals", responses={200: s.AppealListOutput(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(summary="One appeal with its incident, account, prior incidents and your available actions",
+                           responses={200: s.AppealDetailOutput, **READ_ERRORS}),
+    create=extend_schema(summary="File a draft appeal", request=s.AppealCreateInput,
+                         responses={201: s.AppealDetailOutput, **WRITE_ERRORS}),
+    partial_update=extend_schema(summary="Edit a draft's statement or contact phone", request=s.AppealUpdateInput,
+                                 responses={200: s.AppealDetailOutput, **VERB_ERRORS}),
+    timeline=extend_schema(summary="The appeal's timeline, oldest first",
+                           responses={200: s.AppealEventOutput(many=True), **READ_ERRORS}),
+    submit=_verb_schema("Submit a draft", request=None),
+    withdraw=_verb_schema("Withdraw the appeal (before a decision)", request=s.CommentInput),
+    resubmit=_verb_schema("Resubmit after a request for information", request=s.CommentInput),
+    claim=_verb_schema("Claim the case for the review stage it is in", request=None),
+    first_review=_verb_schema("First review: recommend approve or reject, request information, or escalate",
+                              request=s.FirstReviewInput,
+                              description="A comment is required for reject, request_info and escalate."),
+    second_review=_verb_schema("Second review: approve, reject, or return to first review", request=s.SecondReviewInput,
+                               description="Must be a different person from the first reviewer. "
+                                           "A comment is required for reject and return."),
+    decide=_verb_schema("Manager's decision on an escalated case", request=s.ManagerDecisionInput),
+    reassign=_verb_schema("Manager hands the case to another reviewer", request=s.ReassignInput),
+)
+@extend_schema(tags=["appeals"])
+class AppealViewSet(viewsets.GenericViewSet):
+    lookup_field = "reference"
+    lookup_value_regex = r"[^/]+"
+    serializer_class = s.AppealDetailOutput
+    filterset_class = AppealFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.appeals_for(self.request.user).order_by("-created_at", "-id")
+
+    def get_object(self):
+        return selectors.appeal_get(user=self.request.user, reference=self.kwargs["reference"])
+
+    def _detail(self, appeal, status_code=status.HTTP_200_OK) -> Response:
+        # Re-read through the selector: the answer is what this user may see, fully joined.
+        appeal = selectors.appeal_get(user=self.request.user, reference=appeal.reference)
+        return Response(s.AppealDetailOutput(appeal, context={"request": self.request}).data, status=status_code)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.AppealListOutput(page, many=True, context={"request": request}).data)
+
+    def retrieve(self, request, reference=None):
+        return self._detail(self.get_object())
+
+    def create(self, request):
+        _require_enterprise_admin(request.user)
+        data = _input(s.AppealCreateInput, request)
+        appeal = appeal_services.appeal_create(by=request.user, **data)
+        return self._detail(appeal, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, reference=None):
+        appeal = self.get_object()
+        _require_enterprise_admin(request.user)
+        data = _input(s.AppealUpdateInput, request, partial=True)
+        return self._detail(appeal_services.appeal_update_draft(appeal=appeal, by=request.user, **data))
+
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def timeline(self, request, reference=None):
+        events = selectors.appeal_timeline(appeal=self.get_object())
+        return Response(s.AppealEventOutput(events, many=True).data)
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def submit(self, request, reference=None):
+        return self._detail(appeal_services.appeal_submit(appeal=self.get_object(), by=request.user))
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request, reference=None):
+        appeal = self.get_object()
+        data = _input(s.CommentInput, request)
+        return self._detail(appeal_services.appeal_withdraw(appeal=appeal, by=request.user, **data))
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def resubmit(self, request, reference=None):
+        appeal = self.get_object()
+        data = _input(s.CommentInput, request)
+        return self._detail(appeal_services.appeal_resubmit(appeal=appeal, by=request.user, **data))
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def claim(self, request, reference=None):
+        return self._detail(appeal_services.appeal_claim(appeal=self.get_object(), by=request.user))
+
+    @action(detail=True, methods=["post"], url_path="first-review", filter_backends=[], pagination_class=None)
+    def first_review(self, request, reference=None):
+        appeal = self.get_object()
+        data = _input(s.FirstReviewInput, request)
+        return self._detail(appeal_services.appeal_first_review(appeal=appeal, by=request.user, **data))
+
+    @action(detail=True, methods=["post"], url_path="second-review", filter_backends=[], pagination_class=None)
+    def second_review(self, request, reference=None):
+        appeal = self.get_object()
+        data = _input(s.SecondReviewInput, request)
+        return self._detail(appeal_services.appeal_second_review(appeal=appeal, by=request.user, **data))
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def decide(self, request, reference=None):
+        appeal = self.get_object()
+        data = _input(s.ManagerDecisionInput, request)
+        return self._detail(appeal_services.appeal_decide_escalated(appeal=appeal, by=request.user, **data))
+
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def reassign(self, request, reference=None):
+        appeal = self.get_object()
+        data = _input(s.ReassignInput, request)
+        return self._detail(appeal_services.appeal_reassign(appeal=appeal, by=request.user, **data))
+
+
+# --- auth --------------------------------------------------------------------------------
+
+
+class TokenRateThrottle(ScopedRateThrottle):
+    """Password guessing is throttled per client address with the "token" rate in settings."""
+
+
+class TokenView(ObtainAuthToken):
+    throttle_classes = [TokenRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(
+        summary="Exchange a username and password for an API token",
+        request=AuthTokenSerializer,
+        responses={200: s.TokenOutput, 400: OpenApiResponse(s.ErrorOutput), 429: OpenApiResponse(s.ErrorOutput)},
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+

@@ -1,0 +1,11 @@
+"""The core's models: users, enterprises and their accounts, ban incidents, appeals and their timeline."""
+
+from .appeal import CLOSED_STATES, Appeal, AppealEvent, AppealState, ReferenceSequence
+from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
+from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
+from .user import Role, User
+
+__all__ = [
+    "CLOSED_STATES", "AccountType", "Appeal", "AppealEvent", "AppealState", "BanIncident", "Enterprise",
+    "IncidentKind", "MessagingAccount", "Platform", "ReasonCategory", "ReferenceSequence", "Role", "Severity", "User",
+]

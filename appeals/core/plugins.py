@@ -1,0 +1,73 @@
+"""The registries capabilities plug into, besides the workflow's guards and listeners.
+
+Each capability's `plugin.py` fills them from `register()`, and `AppealsConfig.ready()`
+calls those in one explicit list, so no other module has an import side effect. The core reads
+them. The generic registries (URL includes, beat entries, page context) are in
+`appeals.shared.registry`, so that the infrastructure below the core can register too.
+"""
+
+from collections.abc import Callable
+
+# --- automatic resolution: one rule over named conditions (appeals.sla.auto_resolution) ------
+
+_conditions: dict[str, Callable] = {}
+
+
+def register_auto_resolution_condition(name: str, fn: Callable) -> None:
+    """fn(appeal) returns None when the condition holds, or a short reason why not."""
+    _conditions[name] = fn
+
+
+def unregister_auto_resolution_condition(name: str) -> None:
+    _conditions.pop(name, None)
+
+
+def auto_resolution_condition(name: str) -> Callable | None:
+    return _conditions.get(name)
+
+
+# --- incident changes --------------------------------------------------------------------------
+
+_severity_listeners: list[Callable] = []
+
+
+def register_severity_listener(fn: Callable) -> None:
+    """fn(incident=..., by=...) runs inside the transaction that changed an incident's severity."""
+    if fn not in _severity_listeners:
+        _severity_listeners.append(fn)
+
+
+def severity_listeners() -> list[Callable]:
+    return list(_severity_listeners)
+
+
+# --- the appeal list's related rows ------------------------------------------------------------
+
+_appeal_related: list[str] = []
+
+
+def register_appeal_related(*names: str) -> None:
+    """One-to-one rows a capability shows on every appeal (joined by the base selector, no N+1)."""
+    for name in names:
+        if name not in _appeal_related:
+            _appeal_related.append(name)
+
+
+def appeal_related() -> list[str]:
+    return list(_appeal_related)
+
+
+# --- reviewer queue order ------------------------------------------------------------------
+
+_queue_order: list = []
+
+
+def register_queue_order(*keys) -> None:
+    """Order keys (expressions) placed after "emergency first" and before "first come" in the queues."""
+    for key in keys:
+        if key not in _queue_order:
+            _queue_order.append(key)
+
+
+def queue_order() -> list:
+    return list(_queue_order)

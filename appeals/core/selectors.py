@@ -1,0 +1,142 @@
+"""Every read, scoped to the user who asks. Tenancy lives here.
+
+An enterprise admin's querysets are filtered to their enterprise, so another tenant's
+object is simply not found. Desk staff see every enterprise, but not applicants' drafts.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from appeals.core import plugins
+from appeals.core.models import Appeal, AppealEvent, AppealState, BanIncident, Enterprise, MessagingAccount, User
+from appeals.shared.exceptions import NotFound
+
+
+def _tenant_filter(qs: QuerySet, user, field: str = "enterprise_id") -> QuerySet:
+    if not user or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.is_enterprise_admin:
+        return qs.filter(**{field: user.enterprise_id})
+    if user.is_desk:
+        return qs
+    return qs.none()
+
+
+def enterprises_for(user) -> QuerySet[Enterprise]:
+    return _tenant_filter(Enterprise.objects.all(), user, "id")
+
+
+def accounts_for(user) -> QuerySet[MessagingAccount]:
+    return _tenant_filter(MessagingAccount.objects.select_related("enterprise"), user)
+
+
+def incidents_for(user) -> QuerySet[BanIncident]:
+    return _tenant_filter(BanIncident.objects.select_related("account", "enterprise"), user)
+
+
+def appeals_for(user) -> QuerySet[Appeal]:
+    qs = _tenant_filter(
+        Appeal.objects.select_related(
+            *plugins.appeal_related(),
+            "enterprise", "incident", "incident__account", "filed_by", "first_reviewer", "second_reviewer"
+        ),
+        user,
+    )
+    if user and user.is_authenticated and not user.is_enterprise_admin:
+        qs = qs.exclude(state=AppealState.DRAFT)
+    return qs
+
+
+def _get(qs: QuerySet, **lookup):
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def appeal_get(*, user, reference: str) -> Appeal:
+    return _get(appeals_for(user), reference=reference)
+
+
+def incident_get(*, user, pk) -> BanIncident:
+    return _get(incidents_for(user), pk=pk)
+
+
+def account_get(*, user, pk) -> MessagingAccount:
+    return _get(accounts_for(user), pk=pk)
+
+
+def appeal_timeline(*, appeal: Appeal) -> QuerySet[AppealEvent]:
+    return AppealEvent.objects.filter(appeal=appeal).select_related("actor").order_by("created_at", "id")
+
+
+def prior_incidents(*, incident: BanIncident) -> QuerySet[BanIncident]:
+    """The same account's incidents in the six months before this one (DOMAIN.md: repeat offenders)."""
+    since = incident.banned_at - timedelta(days=settings.APPEALS["PRIOR_INCIDENT_LOOKBACK_DAYS"])
+    return (
+        BanIncident.objects.filter(account_id=incident.account_id, banned_at__gte=since, banned_at__lte=incident.banned_at)
+        .exclude(pk=incident.pk)
+        .order_by("-banned_at")
+    )
+
+
+def _queue_order(qs: QuerySet[Appeal]) -> QuerySet[Appeal]:
+    """Reviewer queues: emergency cases (filed in a surging slice) first, then the keys the
+    capabilities registered (the SLA clock: due soonest on top), then first come, first served."""
+    return qs.order_by("-is_emergency", *plugins.queue_order(), "submitted_at", "id")
+
+
+def first_review_queue(*, user) -> QuerySet[Appeal]:
+    return _queue_order(appeals_for(user).filter(state=AppealState.FIRST_REVIEW))
+
+
+def second_review_queue(*, user) -> QuerySet[Appeal]:
+    return _queue_order(appeals_for(user).filter(state=AppealState.SECOND_REVIEW))
+
+
+def escalated_cases(*, user) -> QuerySet[Appeal]:
+    return appeals_for(user).filter(state=AppealState.ESCALATED).order_by("submitted_at", "id")
+
+
+def reviewers(*, role_field: str) -> QuerySet[User]:
+    return User.objects.filter(is_active=True, **{role_field: True}).order_by("username")
+
+
+def appeals_filtered(*, user, state: str = "", kind: str = "", date_from=None, date_to=None) -> QuerySet[Appeal]:
+    """The case list: the user's appeals narrowed by state, incident kind and filing date (local days)."""
+    qs = appeals_for(user)
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(incident__kind=kind)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def appeal_state_counts(*, user) -> dict[str, int]:
+    """How many of the user's visible appeals are in each state (every state present, zero if none)."""
+    counts = dict.fromkeys(AppealState.values, 0)
+    for row in appeals_for(user).order_by().values("state").annotate(n=Count("id")):
+        counts[row["state"]] = row["n"]
+    return counts
+
+
+def accounts_of_enterprise(*, user) -> QuerySet[MessagingAccount]:
+    """The messaging accounts an applicant may file for: their own enterprise's only."""
+    if not user or not user.is_authenticated or not user.is_enterprise_admin:
+        return MessagingAccount.objects.none()
+    return accounts_for(user).order_by("display_name", "id")
+
+
+def desk_user_find(*, identifier: str) -> User | None:
+    """An active review-desk user by username or numeric id (a manager reassigning a case)."""
+    lookup = Q(username=identifier)
+    if identifier.isascii() and identifier.isdigit() and len(identifier) < 19:
+        lookup |= Q(pk=int(identifier))
+    desk = Q(is_first_reviewer=True) | Q(is_second_reviewer=True) | Q(is_superuser=True)
+    return User.objects.filter(lookup, desk, is_active=True).order_by("pk").first()

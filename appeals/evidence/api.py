@@ -1,0 +1,256 @@
+"""REST endpoints of the evidence library, mounted under /api/v1/.
+
+Upload (multipart), list, metadata, delete (drafts only), download / preview / thumbnail,
+checklist, risk flags and the case bundle. Thin views: selectors read, services write.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, HttpResponseRedirect
+from django.urls import path
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from appeals.core.selectors import appeal_get
+from appeals.evidence import services as evidence_services
+from appeals.evidence.bundle import download_name, evidence_bundle
+from appeals.evidence.files import reject
+from appeals.evidence.models import EvidenceItem, EvidenceKind, RiskFlag, RiskRule
+from appeals.evidence.selectors import evidence_get, evidence_list, risk_flags
+from appeals.evidence.uploads import largest_upload
+from appeals.shared.exceptions import NotFound
+from appeals.shared.masking import mask_id_numbers
+
+logger = logging.getLogger(__name__)
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+class EvidenceUploadInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    file = serializers.FileField(allow_empty_file=True, use_url=False)
+
+
+class LogAnalysisOutput(serializers.Serializer):
+    status = serializers.CharField()
+    encoding = serializers.CharField()
+    rows_total = serializers.IntegerField()
+    rows_malformed = serializers.IntegerField()
+    malformed_lines = serializers.ListField(child=serializers.DictField(), help_text="[{line, reason}], the first ones")
+    error = serializers.CharField()
+
+
+class EvidenceOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    kind_label = serializers.CharField(source="get_kind_display")
+    group = serializers.CharField()
+    original_name = serializers.SerializerMethodField(help_text="As uploaded, ID numbers masked.")
+    file_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    derived_status = serializers.CharField()
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    uploaded_at = serializers.DateTimeField()
+    links = serializers.SerializerMethodField()
+    analysis = serializers.SerializerMethodField()
+
+    def get_original_name(self, item) -> str:
+        return mask_id_numbers(item.original_name)
+
+    def get_links(self, item) -> dict[str, str]:
+        request = self.context.get("request")
+        kwargs = {"reference": item.appeal.reference, "uuid": item.uuid}
+        links = {"self": reverse("api-evidence-detail", kwargs=kwargs, request=request),
+                 "download": reverse("api-evidence-download", kwargs=kwargs, request=request)}
+        if item.thumbnail_name:
+            links["thumbnail"] = reverse("api-evidence-thumbnail", kwargs=kwargs, request=request)
+            links["preview"] = reverse("api-evidence-preview", kwargs=kwargs, request=request)
+        return links
+
+    @extend_schema_field(LogAnalysisOutput(allow_null=True))
+    def get_analysis(self, item) -> dict | None:
+        analysis = getattr(item, "analysis", None) if item.kind == EvidenceKind.OPERATION_LOG else None
+        return LogAnalysisOutput(analysis).data if analysis else None
+
+
+class ChecklistEntryOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    label = serializers.CharField()
+    required = serializers.BooleanField()
+    count = serializers.IntegerField()
+    satisfied = serializers.BooleanField()
+
+
+class ChecklistOutput(serializers.Serializer):
+    complete = serializers.BooleanField()
+    entries = ChecklistEntryOutput(many=True)
+
+
+class RiskFlagOutput(serializers.ModelSerializer):
+    rule = serializers.ChoiceField(choices=RiskRule.choices)
+    rule_label = serializers.CharField(source="get_rule_display")
+    evidence = serializers.UUIDField(source="evidence.uuid")
+    line_numbers = serializers.ListField(child=serializers.IntegerField())
+    detail = serializers.DictField()
+
+    class Meta:
+        model = RiskFlag
+        fields = ["rule", "rule_label", "operator", "window_start", "window_end", "count", "line_numbers", "detail", "evidence"]
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+class EvidenceListCreateView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="appeal_evidence_list", responses=EvidenceOutput(many=True), tags=["evidence"])
+    def get(self, request, reference):
+        appeal = appeal_get(user=request.user, reference=reference)
+        return Response(EvidenceOutput(evidence_list(appeal=appeal), many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="appeal_evidence_upload",
+        request={"multipart/form-data": EvidenceUploadInput},
+        responses={201: EvidenceOutput, 400: OpenApiResponse(description="Refused file: {detail, code, fields.file}"),
+                   409: OpenApiResponse(description="Evidence locked after submission")},
+        tags=["evidence"],
+    )
+    def post(self, request, reference):
+        appeal = appeal_get(user=request.user, reference=reference)
+        payload = request.data  # parsing runs the upload handlers, which may refuse an oversize body unread
+        if getattr(request._request, "upload_refused_size", None) is not None:
+            raise reject("too_large", _("The upload is larger than any evidence file may be (%(mb)s MB).")
+                         % {"mb": largest_upload() // (1024 * 1024)})
+        data = EvidenceUploadInput(data=payload)
+        data.is_valid(raise_exception=True)
+        item = evidence_services.evidence_upload(
+            appeal=appeal, by=request.user, kind=data.validated_data["kind"], file=data.validated_data["file"]
+        )
+        item = evidence_list(appeal=appeal).get(pk=item.pk)
+        return Response(EvidenceOutput(item, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceDetailView(APIView):
+    @extend_schema(operation_id="appeal_evidence_detail", responses=EvidenceOutput, tags=["evidence"])
+    def get(self, request, reference, uuid):
+        item = evidence_get(user=request.user, reference=reference, uuid=uuid)
+        return Response(EvidenceOutput(item, context={"request": request}).data)
+
+    @extend_schema(operation_id="appeal_evidence_delete", responses={204: None}, tags=["evidence"])
+    def delete(self, request, reference, uuid):
+        item = evidence_get(user=request.user, reference=reference, uuid=uuid)
+        evidence_services.evidence_delete(item=item, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _file_response(request, item: EvidenceItem, variant: str):
+    name = {"original": item.storage_name, "preview": item.preview_name, "thumbnail": item.thumbnail_name}[variant]
+    if not name:
+        raise NotFound(code="not_ready")
+    filename = download_name(item, variant)
+    mime = item.mime_type if variant == "original" else "image/jpeg"
+    attachment = variant == "original"
+    storage = evidence_services.evidence_storage()
+    if not isinstance(storage, FileSystemStorage):
+        # Object storage: a presigned link that expires within minutes, carrying the same headers.
+        url = storage.url(
+            name,
+            parameters={"ResponseContentDisposition": content_disposition_header(attachment, filename),
+                        "ResponseContentType": mime},
+            expire=settings.EVIDENCE["PRESIGNED_URL_SECONDS"],
+        )
+        response = HttpResponseRedirect(url)
+    else:
+        try:
+            fp = storage.open(name, "rb")
+        except FileNotFoundError:
+            logger.error("evidence file missing: item %s, %s", item.pk, name)
+            raise NotFound(_("The stored file is missing; run verify_evidence."), code="file_missing") from None
+        response = FileResponse(fp, as_attachment=attachment, filename=filename, content_type=mime)
+    evidence_services.evidence_record_view(item=item, by=request.user, variant=variant)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+class EvidenceFileView(APIView):
+    variant = "original"
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                   302: OpenApiResponse(description="Presigned object-storage URL (S3), valid for minutes")},
+        tags=["evidence"],
+    )
+    def get(self, request, reference, uuid):
+        item = evidence_get(user=request.user, reference=reference, uuid=uuid)
+        return _file_response(request, item, self.variant)
+
+
+class EvidenceDownloadView(EvidenceFileView):
+    variant = "original"
+
+
+class EvidencePreviewView(EvidenceFileView):
+    variant = "preview"
+
+
+class EvidenceThumbnailView(EvidenceFileView):
+    variant = "thumbnail"
+
+
+class EvidenceChecklistView(APIView):
+    @extend_schema(operation_id="appeal_evidence_checklist", responses=ChecklistOutput, tags=["evidence"])
+    def get(self, request, reference):
+        appeal = appeal_get(user=request.user, reference=reference)
+        entries = evidence_services.evidence_checklist(appeal)
+        return Response(ChecklistOutput({"complete": all(e.satisfied for e in entries), "entries": entries}).data)
+
+
+class RiskFlagListView(APIView):
+    @extend_schema(operation_id="appeal_risk_flags", responses=RiskFlagOutput(many=True), tags=["evidence"])
+    def get(self, request, reference):
+        appeal = appeal_get(user=request.user, reference=reference)
+        return Response(RiskFlagOutput(risk_flags(appeal=appeal), many=True).data)
+
+
+class CaseBundleView(APIView):
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(operation_id="appeal_bundle", responses={(200, "application/zip"): OpenApiTypes.BINARY}, tags=["evidence"])
+    def get(self, request, reference):
+        appeal = appeal_get(user=request.user, reference=reference)
+        bundle = evidence_bundle(appeal=appeal, by=request.user)
+        response = FileResponse(bundle, as_attachment=True, filename=f"{appeal.reference}-bundle.zip", content_type="application/zip")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+urlpatterns = [
+    path("appeals/<str:reference>/evidence/", EvidenceListCreateView.as_view(), name="api-evidence-list"),
+    path("appeals/<str:reference>/evidence/checklist/", EvidenceChecklistView.as_view(), name="api-evidence-checklist"),
+    path("appeals/<str:reference>/evidence/<uuid:uuid>/", EvidenceDetailView.as_view(), name="api-evidence-detail"),
+    path("appeals/<str:reference>/evidence/<uuid:uuid>/download/", EvidenceDownloadView.as_view(), name="api-evidence-download"),
+    path("appeals/<str:reference>/evidence/<uuid:uuid>/preview/", EvidencePreviewView.as_view(), name="api-evidence-preview"),
+    path("appeals/<str:reference>/evidence/<uuid:uuid>/thumbnail/", EvidenceThumbnailView.as_view(), name="api-evidence-thumbnail"),
+    path("appeals/<str:reference>/risk-flags/", RiskFlagListView.as_view(), name="api-risk-flags"),
+    path("appeals/<str:reference>/bundle/", CaseBundleView.as_view(), name="api-appeal-bundle"),
+]

@@ -1,0 +1,20 @@
+"""The evidence library's plug-in: the completeness guard on submit, the case-page panel,
+two auto-resolution conditions, and the API routes."""
+
+from appeals.core import plugins
+from appeals.core.panels import register_panel
+from appeals.core.workflow import Action, register_guard
+from appeals.evidence import (
+    services,
+    tasks,  # noqa: F401  (registers the capability's Celery tasks)
+    web,
+)
+from appeals.shared import registry
+
+
+def register() -> None:
+    register_guard(Action.SUBMIT, services.evidence_complete_guard)
+    register_panel("evidence", 30, web.render_evidence_panel)
+    plugins.register_auto_resolution_condition("evidence_complete", services.evidence_complete_condition)
+    plugins.register_auto_resolution_condition("no_risk_flags", services.no_risk_flags_condition)
+    registry.register_urls("evidence", api="appeals.evidence.api")

@@ -1,0 +1,347 @@
+"""Writes for the evidence library: upload, delete, derived copies, log analysis, access records.
+
+Also owns the completeness rules (one place: settings.EVIDENCE_REQUIRED read by
+`evidence_required_kinds`), registered as a guard on the submit transition.
+"""
+
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+
+from appeals.audit.services import audit_object
+from appeals.core.models import Appeal, AppealState
+from appeals.evidence.files import extension_for, inspect_upload, open_image_safely, reject
+from appeals.evidence.log_analysis import analyse_operation_log
+from appeals.evidence.models import (
+    KIND_RULES,
+    AnalysisStatus,
+    DerivedStatus,
+    EvidenceItem,
+    EvidenceKind,
+    FileType,
+    LogAnalysis,
+    RiskFlag,
+)
+from appeals.shared.exceptions import GuardFailed, ValidationFailed
+from appeals.shared.masking import mask_id_numbers
+from appeals.shared.tasks import publish_on_commit
+from appeals.shared.writes import require
+
+# Evidence may be added while the applicant still holds the case; after submission only
+# in needs_info (a reviewer asked for more). Deleting is possible only in a draft.
+ADDABLE_STATES = (AppealState.DRAFT, AppealState.NEEDS_INFO)
+DELETABLE_STATES = (AppealState.DRAFT,)
+
+
+def evidence_storage():
+    return storages["evidence"]
+
+
+def storage_name_for(*, appeal: Appeal, group: str, uid: uuid.UUID, ext: str, variant: str = "") -> str:
+    """evidence/<enterprise>/<appeal reference>/<group>/<uuid>.<ext>; the user's name never appears."""
+    folder = f"evidence/{appeal.enterprise_id}/{appeal.reference}/{group}"
+    if variant:
+        return f"{folder}/derived/{uid}.{variant}.{ext}"
+    return f"{folder}/{uid}.{ext}"
+
+
+def _sha256_of(file) -> str:
+    streamed = getattr(file, "sha256_streamed", None)
+    if streamed and getattr(file, "size_streamed", None) == file.size:
+        return streamed
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks(settings.EVIDENCE["CHUNK_SIZE"]):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def _check_addable(appeal: Appeal) -> None:
+    if appeal.state not in ADDABLE_STATES:
+        raise GuardFailed(
+            _("Evidence can no longer be changed: the appeal is %(state)s.") % {"state": appeal.get_state_display()},
+            code="evidence_locked",
+        )
+
+
+def _clean_name(name: str) -> str:
+    # Kept as text for people to read; control characters and paths are dropped.
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable())[:255]
+
+
+@transaction.atomic
+def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
+    """Check the file by its content, store the original unchanged, record its SHA-256."""
+    require(by.enterprise_id is not None and by.enterprise_id == appeal.enterprise_id,
+            _("Only the enterprise that filed the appeal may add evidence."))
+    if kind not in EvidenceKind.values:
+        raise ValidationFailed(fields={"kind": [_("Choose one of the evidence kinds.")]})
+    if file is None:
+        raise ValidationFailed(fields={"file": [_("Choose a file to upload.")]})
+    _check_addable(appeal)
+    limit = settings.EVIDENCE["MAX_BYTES_PER_KIND"][kind]
+    if file.size > limit:
+        raise reject("too_large", _("The file is larger than %(mb)s MB, the limit for this kind of evidence.")
+                     % {"mb": limit // (1024 * 1024)})
+    original_name = _clean_name(getattr(file, "name", ""))
+    inspected = inspect_upload(file, kind=kind, name=original_name)
+    sha256 = _sha256_of(file)
+    group = KIND_RULES[kind][0]
+    uid = uuid.uuid4()
+    name = storage_name_for(appeal=appeal, group=group, uid=uid, ext=extension_for(inspected.file_type))
+
+    locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    _check_addable(locked)
+    totals = EvidenceItem.objects.filter(appeal=locked).aggregate(n=Count("id"), total=Sum("size"))
+    if totals["n"] >= settings.EVIDENCE["MAX_ITEMS_PER_APPEAL"]:
+        raise reject("quota_count", _("An appeal may hold at most %(n)s files.") % {"n": settings.EVIDENCE["MAX_ITEMS_PER_APPEAL"]})
+    if (totals["total"] or 0) + file.size > settings.EVIDENCE["MAX_TOTAL_BYTES_PER_APPEAL"]:
+        raise reject("quota_size", _("The appeal's files would exceed %(mb)s MB in total.")
+                     % {"mb": settings.EVIDENCE["MAX_TOTAL_BYTES_PER_APPEAL"] // (1024 * 1024)})
+
+    storage = evidence_storage()
+    file.seek(0)
+    stored = storage.save(name, file)
+    try:
+        item = EvidenceItem.objects.create(
+            uuid=uid, appeal=locked, enterprise_id=locked.enterprise_id, group=group, kind=kind,
+            original_name=original_name, file_type=inspected.file_type, size=file.size, sha256=sha256,
+            storage_name=stored, width=inspected.width, height=inspected.height,
+            derived_status=DerivedStatus.PENDING if inspected.width else DerivedStatus.NONE,
+            uploaded_by=by,
+        )
+        if kind == EvidenceKind.OPERATION_LOG:
+            LogAnalysis.objects.create(evidence=item)
+        audit_object(actor=by, action="evidence.upload", obj=item, after={
+            "appeal": locked.reference, "kind": kind, "file_type": item.file_type, "size": item.size,
+            "sha256": sha256, "original_name": mask_id_numbers(original_name), "storage_name": stored,
+        })
+    except BaseException:
+        storage.delete(stored)  # nothing half-written stays behind
+        raise
+
+    if item.derived_status == DerivedStatus.PENDING:
+        publish_on_commit("appeals.tasks.evidence.derive_display_copies", item.pk)
+    if kind == EvidenceKind.OPERATION_LOG:
+        publish_on_commit("appeals.tasks.evidence.analyse_operation_log", item.pk)
+    return item
+
+
+@transaction.atomic
+def evidence_delete(*, item: EvidenceItem, by) -> None:
+    """Only a draft's evidence can be removed; after submission it is kept for good."""
+    require(by.enterprise_id is not None and by.enterprise_id == item.enterprise_id)
+    appeal = Appeal.objects.select_for_update().get(pk=item.appeal_id)
+    if appeal.state not in DELETABLE_STATES:
+        raise GuardFailed(_("Evidence cannot be deleted after the appeal was submitted."), code="evidence_locked")
+    names = [n for n in (item.storage_name, item.thumbnail_name, item.preview_name) if n]
+    snapshot = {"kind": item.kind, "sha256": item.sha256, "size": item.size, "storage_name": item.storage_name}
+    LogAnalysis.objects.filter(evidence=item).delete()
+    RiskFlag.objects.filter(evidence=item).delete()
+    audit_object(actor=by, action="evidence.delete", obj=item, before=snapshot)
+    item.delete()
+    storage = evidence_storage()
+    transaction.on_commit(lambda: [storage.delete(n) for n in names])
+
+
+def evidence_record_view(*, item: EvidenceItem, by, variant: str) -> None:
+    """Who looked at which file (an ID card, say) and when: one audit event per view."""
+    audit_object(actor=by, action="evidence.view", obj=item, after={
+        "appeal": item.appeal.reference, "kind": item.kind, "variant": variant,
+    })
+
+
+# --- derived display copies (Celery) --------------------------------------------------------
+
+
+def _flatten_for_jpeg(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB") if img.mode != "RGB" else img
+
+
+def _jpeg_bytes(img: Image.Image, size) -> bytes:
+    copy = img.copy()
+    copy.thumbnail(size, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    # No exif= argument: the copy carries no EXIF (GPS, camera, original orientation).
+    copy.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def evidence_derive_display_copies(*, item_id: int) -> EvidenceItem:
+    """EXIF-stripped, orientation-fixed thumbnail and preview of an image. Idempotent."""
+    item = EvidenceItem.objects.select_related("appeal").get(pk=item_id)
+    if not item.is_image or item.derived_status == DerivedStatus.READY:
+        return item
+    storage = evidence_storage()
+    try:
+        with storage.open(item.storage_name, "rb") as fp:
+            img = open_image_safely(fp, item.file_type)
+            try:
+                upright = _flatten_for_jpeg(ImageOps.exif_transpose(img))
+                thumb = _jpeg_bytes(upright, settings.EVIDENCE["THUMBNAIL_SIZE"])
+                preview = _jpeg_bytes(upright, settings.EVIDENCE["PREVIEW_SIZE"])
+            finally:
+                img.close()
+    except (ValidationFailed, OSError) as exc:
+        EvidenceItem.objects.filter(pk=item.pk).update(derived_status=DerivedStatus.FAILED)
+        audit_object(actor=None, action="evidence.derive_failed", obj=item, after={"error": str(exc)[:500]})
+        item.refresh_from_db()
+        return item
+    names = {}
+    for variant, data in (("thumb", thumb), ("preview", preview)):
+        name = storage_name_for(appeal=item.appeal, group=item.group, uid=item.uuid, ext="jpg", variant=variant)
+        if storage.exists(name):  # a redelivered task replaces its own earlier output
+            storage.delete(name)
+        names[variant] = storage.save(name, ContentFile(data))
+    with transaction.atomic():
+        EvidenceItem.objects.filter(pk=item.pk).update(
+            thumbnail_name=names["thumb"], preview_name=names["preview"], derived_status=DerivedStatus.READY
+        )
+        audit_object(actor=None, action="evidence.derive", obj=item, after=names)
+    item.refresh_from_db()
+    return item
+
+
+# --- operation-log analysis (Celery) -------------------------------------------------------
+
+
+def _aware(value):
+    if value is None:
+        return None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
+    """Run the risk rules over an uploaded log; replaces this log's earlier flags. Idempotent."""
+    item = EvidenceItem.objects.select_related("appeal").get(pk=item_id)
+    analysis, _created = LogAnalysis.objects.get_or_create(evidence=item)
+    LogAnalysis.objects.filter(pk=analysis.pk).update(status=AnalysisStatus.RUNNING, started_at=timezone.now())
+    try:
+        with evidence_storage().open(item.storage_name, "rb") as fp:
+            report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES)
+    except OSError as exc:
+        report = None
+        error = f"cannot open the stored log: {exc}"
+    with transaction.atomic():
+        analysis = LogAnalysis.objects.select_for_update().get(pk=analysis.pk)
+        RiskFlag.objects.filter(evidence=item).delete()
+        if report is None:
+            analysis.status, analysis.error = AnalysisStatus.FAILED, error
+        else:
+            RiskFlag.objects.bulk_create([
+                RiskFlag(appeal_id=item.appeal_id, evidence=item, rule=f["rule"], operator=f["operator"],
+                         window_start=_aware(f["window_start"]), window_end=_aware(f["window_end"]),
+                         count=f["count"], line_numbers=f["line_numbers"], detail=f["detail"])
+                for f in report.flags
+            ])
+            analysis.status = AnalysisStatus.FAILED if report.error and not report.rows_total else AnalysisStatus.DONE
+            analysis.error = report.error
+            analysis.encoding = report.encoding
+            analysis.rows_total = report.rows_total
+            analysis.rows_malformed = report.rows_malformed
+            analysis.malformed_lines = report.malformed_lines
+        analysis.finished_at = timezone.now()
+        analysis.save()
+        audit_object(actor=None, action="evidence.analyse_log", obj=item, after={
+            "status": analysis.status, "rows": analysis.rows_total, "malformed": analysis.rows_malformed,
+            "flags": len(report.flags) if report else 0, "error": analysis.error[:500],
+        })
+    return analysis
+
+
+# --- completeness -------------------------------------------------------------------------
+
+
+def evidence_required_kinds(appeal: Appeal) -> list[str]:
+    """The one rule set (settings.EVIDENCE_REQUIRED): kinds this appeal must carry."""
+    rules = settings.EVIDENCE_REQUIRED
+    incident = appeal.incident
+    required = list(rules["ALWAYS"])
+    required += rules["BY_INCIDENT_KIND"].get(incident.kind, [])
+    required += rules["BY_SEVERITY"].get(incident.severity, [])
+    return list(dict.fromkeys(required))
+
+
+@dataclass(frozen=True)
+class ChecklistEntry:
+    kind: str
+    label: str
+    required: bool
+    count: int
+
+    @property
+    def satisfied(self) -> bool:
+        return self.count > 0 or not self.required
+
+
+def evidence_checklist(appeal: Appeal) -> list[ChecklistEntry]:
+    required = set(evidence_required_kinds(appeal))
+    counts = dict(EvidenceItem.objects.filter(appeal=appeal).values_list("kind").annotate(n=Count("id")))
+    return [
+        ChecklistEntry(kind.value, str(kind.label), kind.value in required, counts.get(kind.value, 0))
+        for kind in EvidenceKind
+        if kind.value in required or counts.get(kind.value)
+    ]
+
+
+def evidence_missing(appeal: Appeal) -> list[ChecklistEntry]:
+    return [entry for entry in evidence_checklist(appeal) if not entry.satisfied]
+
+
+def evidence_complete_guard(appeal, by, data) -> None:
+    if not settings.EVIDENCE["ENFORCE_COMPLETENESS_ON_SUBMIT"]:
+        return
+    missing = evidence_missing(appeal)
+    if missing:
+        labels = [entry.label for entry in missing]
+        raise GuardFailed(
+            _("Evidence is missing: %(kinds)s.") % {"kinds": "; ".join(labels)},
+            code="evidence_incomplete",
+            fields={"evidence": labels},
+        )
+
+
+__all__ = [
+    "FileType",
+    "evidence_analyse_log",
+    "evidence_checklist",
+    "evidence_delete",
+    "evidence_derive_display_copies",
+    "evidence_record_view",
+    "evidence_required_kinds",
+    "evidence_upload",
+]
+
+
+def evidence_complete_condition(appeal: Appeal) -> str | None:
+    """Auto-resolution condition: every required kind is present."""
+    missing = evidence_missing(appeal)
+    return None if not missing else _("missing: %(kinds)s") % {"kinds": ", ".join(str(e.label) for e in missing)}
+
+
+def no_risk_flags_condition(appeal: Appeal) -> str | None:
+    """Auto-resolution condition: no risk flag, and no operation log still being analysed."""
+    if RiskFlag.objects.filter(appeal=appeal).exists():
+        return _("the operation log raised risk flags")
+    unfinished = LogAnalysis.objects.filter(evidence__appeal=appeal).exclude(status=AnalysisStatus.DONE)
+    if unfinished.exists():
+        return _("an operation log is not analysed yet (or its analysis failed)")
+    return None
+

@@ -1,0 +1,93 @@
+"""Where Django finds the app's models: each capability's models module, gathered.
+
+The shell's one aggregation point (like urls and plug-ins); code inside a capability imports
+its models from their home package (appeals.core.models, appeals.evidence.models, ...), never from here.
+"""
+
+from appeals.audit.models import AuditEvent
+from appeals.core.models import (
+    AccountType,
+    Appeal,
+    AppealEvent,
+    AppealState,
+    BanIncident,
+    Enterprise,
+    IncidentKind,
+    MessagingAccount,
+    Platform,
+    ReasonCategory,
+    ReferenceSequence,
+    Role,
+    Severity,
+    User,
+)
+from appeals.evidence.models import (
+    AnalysisStatus,
+    DerivedStatus,
+    EvidenceGroup,
+    EvidenceItem,
+    EvidenceKind,
+    FileType,
+    LogAnalysis,
+    RiskFlag,
+    RiskRule,
+)
+from appeals.notifications.models import Channel, Message, MessageState
+from appeals.sla.models import AppealSla, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
+from appeals.surge.models import (
+    ACTIVE_SURGE_STATES,
+    NotificationStatus,
+    SurgeAlert,
+    SurgeDimension,
+    SurgeNotification,
+    SurgeResolution,
+    SurgeSettings,
+    SurgeState,
+)
+from appeals.verification.models import ChallengeState, VerificationChallenge
+
+__all__ = [
+    "AnalysisStatus",
+    "DerivedStatus",
+    "EvidenceGroup",
+    "EvidenceItem",
+    "EvidenceKind",
+    "FileType",
+    "LogAnalysis",
+    "RiskFlag",
+    "RiskRule",
+    "ACTIVE_SURGE_STATES",
+    "NotificationStatus",
+    "SurgeAlert",
+    "SurgeDimension",
+    "SurgeNotification",
+    "SurgeResolution",
+    "SurgeSettings",
+    "SurgeState",
+    "AccountType",
+    "Appeal",
+    "AppealEvent",
+    "AppealSla",
+    "AppealState",
+    "AuditEvent",
+    "BanIncident",
+    "ChallengeState",
+    "Channel",
+    "Enterprise",
+    "IncidentKind",
+    "Message",
+    "MessageState",
+    "MessagingAccount",
+    "Platform",
+    "ReasonCategory",
+    "ReferenceSequence",
+    "ReportSnapshot",
+    "Role",
+    "Severity",
+    "SlaNotification",
+    "SlaPolicy",
+    "SlaUnit",
+    "User",
+    "VerificationChallenge",
+    "WorkCalendarDay",
+]

@@ -1,0 +1,56 @@
+"""The outbox: every SMS and email the desk sends, with its delivery state.
+
+A row is written in the same transaction as the change that causes it, under a unique
+idempotency key, so a message is never lost (a sweeper re-enqueues rows a broker outage
+stranded) and never sent twice (a worker claims the row before calling the provider).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+
+
+class MessageState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    appeal = models.ForeignKey("appeals.Appeal", null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
+    challenge = models.ForeignKey(
+        "appeals.VerificationChallenge", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    template = models.CharField(_("template"), max_length=60)
+    # Template parameters without secrets (a code or link is minted at send time).
+    params = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=MessageState.choices, default=MessageState.QUEUED)
+    reason = models.TextField(_("reason"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    provider_id = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [
+            models.Index(fields=["state", "updated_at"], name="message_sweep"),
+            models.Index(fields=["appeal", "created_at"], name="message_appeal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.template} -> {self.recipient} ({self.state})"

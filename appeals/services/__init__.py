@@ -1,1 +1,0 @@
-"""Every write goes through a function here: keyword-only, atomic, audited."""

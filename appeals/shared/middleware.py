@@ -1,0 +1,16 @@
+"""Carries the client's IP address into the audit log for the duration of a request."""
+
+from appeals.shared.context import request_ip
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
+        token = request_ip.set(request.META.get("REMOTE_ADDR") or None)
+        try:
+            return self.get_response(request)
+        finally:
+            request_ip.reset(token)

@@ -1,0 +1,125 @@
+"""Manager reports API, mounted under /api/v1/: the SLA report as JSON, and each table as CSV."""
+
+from django.http import HttpResponse
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from appeals.core.models import IncidentKind, Platform, Severity
+from appeals.sla.reports import TABLES, parse_filters, report_csv, sla_report_for_view
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period (Asia/Shanghai); default: 29 days before end."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of the period, inclusive; default: today."),
+    OpenApiParameter("enterprise", OpenApiTypes.INT),
+    OpenApiParameter("platform", OpenApiTypes.STR, enum=Platform.values),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=IncidentKind.values, description="Incident kind."),
+    OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values, description="SLA tier."),
+    OpenApiParameter("reviewer", OpenApiTypes.INT, description="First or second reviewer (user id)."),
+    OpenApiParameter("live", OpenApiTypes.BOOL, description="Compute now even if a precomputed all-tenant report answers."),
+]
+
+
+class SummaryOutput(serializers.Serializer):
+    opened = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    automated = serializers.IntegerField()
+    approval_rate_pct = serializers.FloatField(allow_null=True)
+    breached_open = serializers.IntegerField()
+    at_risk_open = serializers.IntegerField()
+    paused_open = serializers.IntegerField()
+    first_review_p50_h = serializers.FloatField(allow_null=True)
+    first_review_p90_h = serializers.FloatField(allow_null=True)
+    decision_p50_h = serializers.FloatField(allow_null=True)
+    decision_p90_h = serializers.FloatField(allow_null=True)
+
+
+class ComplianceOutput(serializers.Serializer):
+    tier = serializers.CharField()
+    target = serializers.CharField()
+    closed = serializers.IntegerField()
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    compliance_pct = serializers.FloatField(allow_null=True)
+
+
+class CaseOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    enterprise = serializers.CharField()
+    severity = serializers.CharField()
+    state = serializers.CharField()
+    reviewer = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    hours_left = serializers.FloatField()
+
+
+class ReviewerOutput(serializers.Serializer):
+    reviewer = serializers.CharField()
+    first_done = serializers.IntegerField()
+    second_done = serializers.IntegerField()
+    throughput = serializers.IntegerField()
+    first_open = serializers.IntegerField()
+    second_open = serializers.IntegerField()
+    open_load = serializers.IntegerField()
+
+
+class WeekOutput(serializers.Serializer):
+    week = serializers.DateField()
+    opened = serializers.IntegerField()
+    closed = serializers.IntegerField()
+
+
+class SlaReportOutput(serializers.Serializer):
+    filters = serializers.DictField()
+    generated_at = serializers.DateTimeField(help_text="When the figures were computed.")
+    source = serializers.ChoiceField(choices=["live", "snapshot"], help_text="snapshot: precomputed by the beat task.")
+    summary = SummaryOutput()
+    compliance = ComplianceOutput(many=True)
+    breached = CaseOutput(many=True)
+    at_risk = CaseOutput(many=True)
+    reviewers = ReviewerOutput(many=True)
+    trend = WeekOutput(many=True)
+    surges = serializers.ListField(child=serializers.DictField(), allow_null=True,
+                                   help_text="Surge alert history; null until the surge capability is merged.")
+
+
+class SlaReportApi(APIView):
+    @extend_schema(operation_id="reports_sla", parameters=FILTER_PARAMETERS, responses=SlaReportOutput, tags=["reports"])
+    def get(self, request):
+        return Response(SlaReportOutput(view_report(request, request.query_params)).data)
+
+
+class SlaReportCsvApi(APIView):
+    @extend_schema(
+        operation_id="reports_sla_csv",
+        parameters=[OpenApiParameter("table", OpenApiTypes.STR, OpenApiParameter.PATH, enum=TABLES), *FILTER_PARAMETERS],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 CSV with BOM")},
+        tags=["reports"],
+    )
+    def get(self, request, table: str):
+        return csv_response(view_report(request, request.query_params), table)
+
+
+def view_report(request, params) -> dict:
+    live = (params.get("live") or "").lower() in ("1", "true", "yes")
+    return sla_report_for_view(user=request.user, filters=parse_filters(params), live=live)
+
+
+def csv_response(report: dict, table: str) -> HttpResponse:
+    body = report_csv(report, table)  # refuses an unknown table with a field error
+    f = report["filters"]
+    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sla-{table}-{f["start"]}-{f["end"]}.csv"'
+    return response
+
+
+urlpatterns = [
+    path("reports/sla/", SlaReportApi.as_view(), name="api-sla-report"),
+    path("reports/sla/<str:table>.csv", SlaReportCsvApi.as_view(), name="api-sla-report-csv"),
+]

@@ -1,0 +1,49 @@
+"""SLA entry points: the scan for warnings/breaches, sending one notice, automatic resolution."""
+
+import logging
+
+from celery import shared_task
+
+from appeals.core.models import Appeal
+from appeals.sla import auto_resolution, reports
+from appeals.sla import notices as sla_notifications
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="appeals.tasks.sla_scan")
+def sla_scan() -> dict:
+    """Every minute: queue the 80% warnings and the breach notices that are due (once each)."""
+    return sla_notifications.sla_scan()
+
+
+@shared_task(name="appeals.tasks.send_sla_notification", autoretry_for=(ConnectionError,), retry_backoff=5, max_retries=5)
+def send_sla_notification(notification_id: int) -> str:
+    return sla_notifications.sla_notification_send(notification_id=notification_id)
+
+
+@shared_task(name="appeals.tasks.sla_auto_resolve")
+def sla_auto_resolve(limit: int = 500) -> int:
+    """Every five minutes: apply the automatic-resolution rule to eligible minor cases."""
+    done = 0
+    for appeal_id in auto_resolution.eligible_for_auto_resolution().values_list("pk", flat=True)[:limit]:
+        auto_resolve_one(appeal_id)
+        done += 1
+    return done
+
+
+@shared_task(name="appeals.tasks.auto_resolve_appeal")
+def auto_resolve_appeal(appeal_id: int) -> None:
+    auto_resolve_one(appeal_id)
+
+
+def auto_resolve_one(appeal_id: int) -> None:
+    appeal = Appeal.objects.filter(pk=appeal_id).first()
+    if appeal is not None:
+        auto_resolution.appeal_auto_resolve(appeal=appeal)
+
+
+@shared_task(name="appeals.tasks.refresh_report_snapshots")
+def refresh_report_snapshots() -> list[str]:
+    """Every 15 minutes: recompute the all-tenant reports for the standard periods."""
+    return reports.report_snapshots_refresh()
