@@ -4,7 +4,7 @@ the plug-ins' beat entries (appeals.shared.registry.register_beat)."""
 import os
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.beat import PersistentScheduler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -24,13 +24,16 @@ def merge_plugin_beat_schedule(celery_app=app) -> dict:
     return celery_app.conf.beat_schedule
 
 
-@beat_init.connect
-def _beat_from_plugins(sender=None, **kwargs):
-    # Sent after the loader set Django up and before the scheduler reads the schedule.
-    from django.apps import apps
+class PluginScheduler(PersistentScheduler):
+    """Celery beat's default scheduler, reading the plug-ins' entries when it sets up
+    (settings: CELERY_BEAT_SCHEDULER). Beat's loader has set Django up by then."""
 
-    if not apps.ready:
-        import django
+    def setup_schedule(self):
+        from django.apps import apps
 
-        django.setup()
-    merge_plugin_beat_schedule()
+        if not apps.ready:
+            import django
+
+            django.setup()
+        merge_plugin_beat_schedule(self.app)
+        super().setup_schedule()

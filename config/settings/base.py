@@ -167,6 +167,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks are registered by each capability's plug-in (appeals/*/plugin.py) and merged
 # into the beat schedule by config/celery.py; their intervals (seconds) are policy, here.
+CELERY_BEAT_SCHEDULER = "config.celery:PluginScheduler"
 BEAT_INTERVALS = {
     "verify-audit-chain": env.float("BEAT_VERIFY_AUDIT_CHAIN", default=3600.0),
     "surge-scan": env.float("BEAT_SURGE_SCAN", default=60.0),
