@@ -310,3 +310,9 @@ def test_delivery_is_published_only_after_the_submit_commits(
     # When the callbacks ran, the commit was visible to others and the deliveries were published.
     assert state_elsewhere == [AppealState.SUBMITTED, messages]
     assert SurgeAlert.objects.exists()  # the surge check, also after commit, saw the counted submission
+
+
+def test_requests_are_not_wrapped_in_a_transaction(settings):
+    """ATOMIC_REQUESTS would put every view inside a transaction, and every entry point it
+    calls would refuse to run (the page and API tests above would fail with RuntimeError)."""
+    assert settings.DATABASES["default"]["ATOMIC_REQUESTS"] is False
