@@ -158,7 +158,14 @@ def evidence_delete(*, item: EvidenceItem, by) -> None:
     audit_object(actor=by, action="evidence.delete", obj=item, before=snapshot)
     item.delete()
     storage = evidence_storage()
-    transaction.on_commit(lambda: [storage.delete(n) for n in names])
+
+    def delete_files():
+        for name in names:
+            storage.delete(name)
+
+    # Robust: the deletion has committed; a storage error after it is logged (by Django),
+    # never turned into an error page for a change that was made.
+    transaction.on_commit(delete_files, robust=True)
 
 
 @entry_point

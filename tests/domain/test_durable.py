@@ -20,6 +20,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from appeals.core import workflow
 from appeals.core.models import Appeal, AppealState, BanIncident
 from appeals.core.services import appeals as appeal_services
 from appeals.core.services import enterprises as enterprise_services
@@ -310,6 +311,38 @@ def test_delivery_is_published_only_after_the_submit_commits(
     # When the callbacks ran, the commit was visible to others and the deliveries were published.
     assert state_elsewhere == [AppealState.SUBMITTED, messages]
     assert SurgeAlert.objects.exists()  # the surge check, also after commit, saw the counted submission
+
+
+@pytest.fixture
+def after_commit_probe():
+    """A workflow listener (registered last, so its on_commit callback is queued after those of
+    the outbox and the surge check) that records, when the callbacks run, what a second
+    database connection sees."""
+    seen = []
+    checks = []
+
+    def listener(appeal, transition, by, event):
+        transaction.on_commit(lambda: seen.append({name: check(appeal.pk) for name, check in checks}))
+
+    workflow.register_listener(listener)
+    yield seen, checks
+    workflow._listeners.remove(listener)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_entry_points_callbacks_run_after_its_commit_in_registration_order(
+    draft_appeal, enterprise_admin, production_intake, surge_on_one_submission, private_delivery_queue, after_commit_probe,
+):
+    seen, checks = after_commit_probe
+    checks.append(("state elsewhere", lambda pk: _seen_from_another_connection(lambda: Appeal.objects.get(pk=pk).state)))
+    checks.append(("published", lambda pk: len(private_delivery_queue())))
+    checks.append(("surge alert open", lambda pk: SurgeAlert.objects.exists()))
+
+    appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+
+    # By the time the probe ran, the submit was visible to other sessions, and the callbacks
+    # queued before it (outbox deliveries, the surge check) had run after that commit.
+    assert seen == [{"state elsewhere": AppealState.SUBMITTED, "published": 2, "surge alert open": True}]
 
 
 def test_requests_are_not_wrapped_in_a_transaction(settings):
