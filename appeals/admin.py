@@ -166,7 +166,8 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         return request.user.is_staff
 
     def save_model(self, request, obj, form, change):
-        sla_policy_update(by=request.user, severity=obj.severity, unit=obj.unit, amount=obj.amount)
+        # The admin already holds a transaction around save_model: join it.
+        sla_policy_update.nested(by=request.user, severity=obj.severity, unit=obj.unit, amount=obj.amount)
 
 
 @admin.register(models.WorkCalendarDay)
@@ -192,7 +193,7 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
         return ("date",) if obj else ()
 
     def save_model(self, request, obj, form, change):
-        saved = work_calendar_set_day(by=request.user, day=obj.date, is_working=obj.is_working, note=obj.note)
+        saved = work_calendar_set_day.nested(by=request.user, day=obj.date, is_working=obj.is_working, note=obj.note)
         obj.pk = saved.pk
 
 

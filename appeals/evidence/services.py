@@ -2,6 +2,10 @@
 
 Also owns the completeness rules (one place: settings.EVIDENCE_REQUIRED read by
 `evidence_required_kinds`), registered as a guard on the submit transition.
+
+Transactions (appeals.shared.db): upload, delete and the view record are entry points (one
+durable transaction each); the two task services write their result in one durable
+transaction after the slow file work, which runs outside any transaction.
 """
 
 import hashlib
@@ -32,6 +36,7 @@ from appeals.evidence.models import (
     LogAnalysis,
     RiskFlag,
 )
+from appeals.shared.db import entry_point
 from appeals.shared.exceptions import GuardFailed, ValidationFailed
 from appeals.shared.masking import mask_id_numbers
 from appeals.shared.tasks import publish_on_commit
@@ -81,7 +86,7 @@ def _clean_name(name: str) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:255]
 
 
-@transaction.atomic
+@entry_point
 def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
     """Check the file by its content, store the original unchanged, record its SHA-256."""
     require(by.enterprise_id is not None and by.enterprise_id == appeal.enterprise_id,
@@ -139,7 +144,7 @@ def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
     return item
 
 
-@transaction.atomic
+@entry_point
 def evidence_delete(*, item: EvidenceItem, by) -> None:
     """Only a draft's evidence can be removed; after submission it is kept for good."""
     require(by.enterprise_id is not None and by.enterprise_id == item.enterprise_id)
@@ -153,9 +158,17 @@ def evidence_delete(*, item: EvidenceItem, by) -> None:
     audit_object(actor=by, action="evidence.delete", obj=item, before=snapshot)
     item.delete()
     storage = evidence_storage()
-    transaction.on_commit(lambda: [storage.delete(n) for n in names])
+
+    def delete_files():
+        for name in names:
+            storage.delete(name)
+
+    # Robust: the deletion has committed; a storage error after it is logged (by Django),
+    # never turned into an error page for a change that was made.
+    transaction.on_commit(delete_files, robust=True)
 
 
+@entry_point
 def evidence_record_view(*, item: EvidenceItem, by, variant: str) -> None:
     """Who looked at which file (an ID card, say) and when: one audit event per view."""
     audit_object(actor=by, action="evidence.view", obj=item, after={
@@ -210,7 +223,7 @@ def evidence_derive_display_copies(*, item_id: int) -> EvidenceItem:
         if storage.exists(name):  # a redelivered task replaces its own earlier output
             storage.delete(name)
         names[variant] = storage.save(name, ContentFile(data))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         EvidenceItem.objects.filter(pk=item.pk).update(
             thumbnail_name=names["thumb"], preview_name=names["preview"], derived_status=DerivedStatus.READY
         )
@@ -239,7 +252,7 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
     except OSError as exc:
         report = None
         error = f"cannot open the stored log: {exc}"
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         analysis = LogAnalysis.objects.select_for_update().get(pk=analysis.pk)
         RiskFlag.objects.filter(evidence=item).delete()
         if report is None:

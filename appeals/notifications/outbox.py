@@ -188,7 +188,7 @@ def _dispatch(payload: _Payload) -> str:
 
 
 def _finish(message_id: int, **fields) -> Message:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if connection.vendor == "postgresql":
             # The outcome need not wait for its own fsync: if PostgreSQL itself crashed and
             # lost it, the row is back to "sending" and is reconciled with the provider like
@@ -224,7 +224,7 @@ def _secret_params(message: Message) -> dict | None:
 def message_deliver(*, message_id: int) -> DeliveryResult:
     now = timezone.now()
     lease = timedelta(seconds=_conf("SEND_LEASE_SECONDS"))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = Message.objects.select_for_update().filter(pk=message_id).first()
         if message is None:
             return DeliveryResult(message_id, "missing")

@@ -8,6 +8,10 @@ condition is registered and passes:
   evidence_complete   the required evidence is all there         (registered by evidence)
   no_risk_flags       the operation-log analysis found nothing    (registered by evidence)
 A required condition nobody registered counts as failed: never auto-approve without knowing.
+
+`appeal_auto_resolve` and `appeal_reopen` are entry points (one durable transaction each,
+appeals.shared.db); the approval itself is a savepoint inside, so a refused transition
+still records why.
 """
 
 from django.conf import settings
@@ -19,6 +23,7 @@ from appeals.audit.services import audit_record
 from appeals.core import plugins, selectors
 from appeals.core.models import Appeal, AppealState, Severity
 from appeals.core.workflow import Action, apply_transition
+from appeals.shared.db import entry_point
 from appeals.shared.exceptions import DomainError
 from appeals.sla.models import AppealSla
 
@@ -69,7 +74,7 @@ def eligible_for_auto_resolution():
 
 def appeal_auto_resolve(*, appeal: Appeal) -> Appeal:
     """Apply the rule to one case: approve it as an automated decision, or record why not."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Appeal.objects.select_for_update().select_related("incident").get(pk=appeal.pk)
         if locked.state != AppealState.FIRST_REVIEW or locked.first_reviewer_id is not None:
             return locked
@@ -93,6 +98,7 @@ def appeal_auto_resolve(*, appeal: Appeal) -> Appeal:
         return locked
 
 
+@entry_point
 def appeal_reopen(*, appeal: Appeal, by, comment: str) -> Appeal:
     """A second reviewer reopens an automated decision; the case goes to second review, claimed by them."""
     return apply_transition(appeal=appeal, action=Action.REOPEN, by=by, comment=comment)

@@ -3,7 +3,8 @@
 A day is a working day by the Monday-to-Friday rule unless a WorkCalendarDay row says
 otherwise (an official holiday on a weekday, or a weekend day made a working day). The
 rows are seeded from the `holidays` library (holidays.China and its `weekend_workdays`)
-and managers correct them through `work_calendar_set_day`.
+and managers correct them through `work_calendar_set_day`. Both writes are entry points
+(one durable transaction, appeals.shared.db); the admin calls `work_calendar_set_day.nested`.
 
 Working time counts whole calendar days: a working day contributes 24 hours, a day off
 none. "7 working days" from Tuesday 15:00 therefore ends at 15:00 on the seventh working
@@ -14,12 +15,12 @@ from datetime import date, datetime, time, timedelta
 
 import holidays
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals.audit.services import audit_record
 from appeals.core.models import Role
+from appeals.shared.db import entry_point
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require
 from appeals.sla.models import WorkCalendarDay
@@ -114,7 +115,7 @@ def china_calendar_exceptions(years) -> dict[date, tuple[bool, str]]:
     return out
 
 
-@transaction.atomic
+@entry_point
 def work_calendar_seed(*, years=None, by=None) -> int:
     """Write the library's China calendar for `years`; manual corrections are kept. Idempotent."""
     years = list(years or settings.APPEALS_SLA["CALENDAR_SEED_YEARS"])
@@ -133,7 +134,7 @@ def work_calendar_seed(*, years=None, by=None) -> int:
     return len(rows)
 
 
-@transaction.atomic
+@entry_point
 def work_calendar_set_day(*, by, day: date, is_working: bool, note: str = "") -> WorkCalendarDay:
     """A manager corrects one day (e.g. a local notice the library does not know)."""
     require(by.has_role(Role.MANAGER))

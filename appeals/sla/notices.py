@@ -50,7 +50,7 @@ def sla_scan(*, now=None) -> dict:
     queued = {Kind.WARNING: 0, Kind.BREACH: 0}
     for kind in (Kind.BREACH, Kind.WARNING):
         for appeal_id in list(_due(kind, now)[:1000]):
-            with transaction.atomic():
+            with transaction.atomic(durable=True):  # one case, one commit; its send is published after it
                 appeal = Appeal.objects.select_related("first_reviewer", "second_reviewer").get(pk=appeal_id)
                 try:
                     with transaction.atomic():

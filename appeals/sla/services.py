@@ -9,7 +9,9 @@ The clock spends a budget (the policy's amount in its unit) only while it runs.
   pause: a pause over a weekend or a holiday week costs the case nothing extra.
 Both spent counters are kept at every pause so a change of tier stays exact.
 
-Policy writes (`sla_policy_update`) and the listener the workflow calls live here too.
+Policy writes (`sla_policy_update`, an entry point: one durable transaction, see
+appeals.shared.db; the admin calls `.nested` inside its own transaction) and the listeners
+the workflow and the incidents call (inside their transaction) live here too.
 """
 
 from datetime import datetime, timedelta
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from appeals.audit.services import audit_object
 from appeals.core.models import Appeal, AppealState, Role
 from appeals.core.models.appeal import CLOSED_STATES
+from appeals.shared.db import entry_point
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require, snapshot
 from appeals.sla.calendar import DAY, add_working_seconds, working_seconds_between
@@ -42,7 +45,7 @@ def budget_seconds(unit: str, amount: int) -> int:
     return amount * (DAY if unit == SlaUnit.WORKING_DAYS else 3600)
 
 
-@transaction.atomic
+@entry_point
 def sla_policy_update(*, by, severity: str, unit: str, amount) -> SlaPolicy:
     """A manager changes a tier. Applies to clocks started (or re-tiered) afterwards."""
     require(by.has_role(Role.MANAGER))
@@ -179,7 +182,9 @@ def on_transition(appeal: Appeal, transition, by, event) -> None:
 
 @transaction.atomic
 def sla_severity_changed(*, incident, by) -> int:
-    """A reviewer changed the incident's severity: re-tier the open cases' clocks. Returns how many."""
+    """A reviewer changed the incident's severity: re-tier the open cases' clocks. Returns how many.
+
+    A severity listener: runs inside `incident_set_severity`'s transaction (never durable)."""
     count = 0
     for sla in AppealSla.objects.select_for_update().filter(appeal__incident=incident, closed_at__isnull=True):
         before = {"severity": sla.severity, "due_at": sla.due_at}

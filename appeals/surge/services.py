@@ -13,6 +13,11 @@ the same W minutes on each of the previous H days. See docs/surge.md.
 
 Both the per-submission check and the beat task (`surge_scan`) call `surge_evaluate`,
 so they decide identically. All functions that depend on the time take `now`.
+
+Transactions (appeals.shared.db): opening, acknowledging, resolving and auto-resolving an
+alert and the settings update are entry points, one durable transaction each. The check and
+the scan are not transactions themselves: they run after the submission committed (or from
+beat) and open or resolve each alert in its own transaction.
 """
 
 import logging
@@ -34,6 +39,7 @@ from appeals.core.models import Appeal, Role, User
 from appeals.core.models.appeal import CLOSED_STATES
 from appeals.core.workflow import Action
 from appeals.notifications.outbox import send_sms
+from appeals.shared.db import entry_point
 from appeals.shared.exceptions import InvalidTransition, NotFound, ValidationFailed
 from appeals.shared.tasks import publish_on_commit
 from appeals.shared.writes import require, snapshot, validate_model
@@ -132,7 +138,7 @@ def active_alert_slices(slices: Iterable[Slice]) -> set[Slice]:
     return set(SurgeAlert.objects.filter(q, state__in=ACTIVE_SURGE_STATES).values_list("dimension", "value"))
 
 
-@transaction.atomic
+@entry_point
 def surge_alert_open(*, slice_: Slice, verdict: Verdict, policy: SurgePolicy, now: datetime) -> SurgeAlert | None:
     """Open the slice's alert, unless one is already active (then None). Race-free: the
     conditional unique constraint lets exactly one concurrent opener in."""
@@ -181,7 +187,7 @@ def _lock_alert(alert: SurgeAlert) -> SurgeAlert:
         raise NotFound() from None
 
 
-@transaction.atomic
+@entry_point
 def surge_alert_acknowledge(*, alert: SurgeAlert, by, comment: str = "", now: datetime | None = None) -> SurgeAlert:
     require(by is not None and by.has_role(Role.MANAGER), _("Only a manager may acknowledge a surge alert."))
     alert = _lock_alert(alert)
@@ -214,7 +220,7 @@ def _resolve(alert: SurgeAlert, *, by, resolution: str, comment: str, now: datet
     return alert
 
 
-@transaction.atomic
+@entry_point
 def surge_alert_resolve(*, alert: SurgeAlert, by, comment: str = "", now: datetime | None = None) -> SurgeAlert:
     require(by is not None and by.has_role(Role.MANAGER), _("Only a manager may resolve a surge alert."))
     alert = _lock_alert(alert)
@@ -223,7 +229,7 @@ def surge_alert_resolve(*, alert: SurgeAlert, by, comment: str = "", now: dateti
     return _resolve(alert, by=by, resolution=SurgeResolution.MANUAL, comment=comment, now=now or timezone.now())
 
 
-@transaction.atomic
+@entry_point
 def surge_alert_auto_resolve(*, alert: SurgeAlert, now: datetime) -> SurgeAlert | None:
     alert = _lock_alert(alert)
     if alert.state == SurgeState.RESOLVED:
@@ -266,7 +272,16 @@ def on_submission(appeal, transition, by, event) -> None:
     if active and not appeal.is_emergency:
         Appeal.objects.filter(pk=appeal.pk).update(is_emergency=True)
         appeal.is_emergency = True
-    transaction.on_commit(partial(surge_check_submission, slices=slices, at=appeal.submitted_at, skip=active), robust=True)
+    at = appeal.submitted_at
+
+    def check_after_commit():
+        surge_check_submission(slices=slices, at=at, skip=active)
+
+    # Robust: a failing check is logged and never reaches the applicant, whose submission has
+    # committed (the scan catches up). A plain function, not functools.partial: Django 5.2's
+    # robust path reads func.__qualname__ to log, and a partial has none (ticket #36487),
+    # so the logging itself would raise into the request.
+    transaction.on_commit(check_after_commit, robust=True)
 
 
 @dataclass
@@ -364,7 +379,7 @@ def surge_emergency_state() -> EmergencyState:
 # --- the managers' settings ---------------------------------------------------------------------------
 
 
-@transaction.atomic
+@entry_point
 def surge_settings_update(*, by, **fields) -> SurgeSettings:
     require(by is not None and by.has_role(Role.MANAGER), _("Only a manager may change the surge settings."))
     unknown = set(fields) - set(POLICY_FIELDS)

@@ -4,6 +4,10 @@ Submitting an appeal starts both (a workflow listener); the ACCEPT guard holds t
 in `submitted` until both pass, and the service that passes the second one moves it on
 to first review. A reviewer may instead send an unverifiable case to the manual
 (hotline) channel with a reason. Policy numbers: settings.VERIFICATION.
+
+Transactions (appeals.shared.db): resending, answering and escalating are entry points, each
+one durable transaction; `verification_start` and `challenge_mint_secret` are building blocks
+that run inside the submit transition and the outbox's delivery claim respectively.
 """
 
 import math
@@ -26,7 +30,7 @@ from appeals.core.workflow import Action, apply_transition
 from appeals.notifications import rendering
 from appeals.notifications.models import Channel
 from appeals.notifications.outbox import message_queue
-from appeals.shared.db import advisory_xact_lock
+from appeals.shared.db import advisory_xact_lock, entry_point
 from appeals.shared.exceptions import GuardFailed, PermissionDenied, RateLimited, ValidationFailed
 from appeals.verification.models import ChallengeState, VerificationChallenge
 
@@ -126,7 +130,7 @@ def _applicant(appeal: Appeal, by) -> None:
         raise PermissionDenied(_("Only the enterprise that filed this appeal can verify it."))
 
 
-@transaction.atomic
+@entry_point
 def verification_resend(*, appeal: Appeal, channel: str, by=None, language: str | None = None) -> VerificationChallenge:
     """A new code or link; the old one stops working. Cooldown and 24-hour caps apply."""
     if channel not in Channel.values:
@@ -238,7 +242,7 @@ def verification_check_code(*, appeal: Appeal, code: str, by=None) -> Appeal:
     if len(code) != digits or not code.isdigit():
         raise ValidationFailed(fields={"code": [_("Enter the %(n)d-digit code from the SMS.") % {"n": digits}]})
     _applicant(appeal, by)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         appeal = Appeal.objects.select_for_update().select_related("enterprise").get(pk=appeal.pk)
         _awaiting(appeal)
         challenge = (VerificationChallenge.objects.select_for_update().select_related("appeal")
@@ -311,7 +315,7 @@ def verification_inspect_link(*, token: str) -> LinkCheck:
 
 def verification_confirm_email(*, token: str) -> LinkCheck:
     """Use an email link: single use, valid EMAIL_TOKEN_TTL_SECONDS, bound to one appeal."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         check = verification_inspect_link(token=token)
         if check.status != "valid":
             return check
@@ -338,11 +342,11 @@ def verification_resend_from_link(*, token: str, language: str | None = None) ->
 # --- the manual channel --------------------------------------------------------------------------
 
 
+@entry_point
 def verification_escalate(*, appeal: Appeal, by, reason: str) -> Appeal:
     """A reviewer sends a submitted case that cannot be verified to the hotline channel."""
-    with transaction.atomic():
-        appeal = apply_transition(appeal=appeal, action=Action.ESCALATE, by=by, comment=reason)
-        VerificationChallenge.objects.filter(appeal=appeal, state=ChallengeState.PENDING).update(state=ChallengeState.SUPERSEDED)
+    appeal = apply_transition(appeal=appeal, action=Action.ESCALATE, by=by, comment=reason)
+    VerificationChallenge.objects.filter(appeal=appeal, state=ChallengeState.PENDING).update(state=ChallengeState.SUPERSEDED)
     return appeal
 
 

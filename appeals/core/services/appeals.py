@@ -1,4 +1,9 @@
-"""Writes for appeals: filing, editing a draft, and every workflow verb."""
+"""Writes for appeals: filing, editing a draft, and every workflow verb.
+
+Every public verb is an entry point (`@entry_point`: one durable transaction, see
+appeals.shared.db). `appeal_try_accept` is a building block: it runs inside the transaction
+of whatever satisfied the last intake guard (the submit, a verification answer).
+"""
 
 from datetime import datetime
 
@@ -10,7 +15,7 @@ from django.utils.translation import gettext as _
 from appeals.audit.services import audit_object
 from appeals.core.models import Appeal, AppealState, BanIncident, ReferenceSequence
 from appeals.core.workflow import Action, apply_transition
-from appeals.shared.db import advisory_xact_lock
+from appeals.shared.db import advisory_xact_lock, entry_point
 from appeals.shared.exceptions import DomainError, GuardFailed, ValidationFailed
 from appeals.shared.validators import validate_mobile
 from appeals.shared.writes import require, snapshot
@@ -76,7 +81,7 @@ def _clean_draft_fields(fields: dict) -> dict:
     return cleaned
 
 
-@transaction.atomic
+@entry_point
 def appeal_create(*, by, incident: BanIncident, statement: str, contact_phone: str) -> Appeal:
     """File a draft appeal for one of the applicant's own incidents."""
     require(by.enterprise_id is not None and by.enterprise_id == incident.enterprise_id)
@@ -94,7 +99,7 @@ def appeal_create(*, by, incident: BanIncident, statement: str, contact_phone: s
     return appeal
 
 
-@transaction.atomic
+@entry_point
 def appeal_update_draft(*, appeal: Appeal, by, **fields) -> Appeal:
     require(by.enterprise_id == appeal.enterprise_id)
     appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
@@ -113,7 +118,8 @@ def appeal_try_accept(*, appeal: Appeal) -> Appeal:
     """Move a submitted appeal into the first-review queue once every intake guard passes.
 
     Intake guards (verification, later) refuse with GuardFailed; the case then stays
-    submitted until whatever satisfies them calls this again.
+    submitted until whatever satisfies them calls this again. Runs inside the caller's
+    transaction (the refused move is undone by its own savepoint).
     """
     if appeal.state != AppealState.SUBMITTED:
         return appeal
@@ -125,20 +131,23 @@ def appeal_try_accept(*, appeal: Appeal) -> Appeal:
         return appeal
 
 
-@transaction.atomic
+@entry_point
 def appeal_submit(*, appeal: Appeal, by) -> Appeal:
     appeal = apply_transition(appeal=appeal, action=Action.SUBMIT, by=by)
     return appeal_try_accept(appeal=appeal)
 
 
+@entry_point
 def appeal_withdraw(*, appeal: Appeal, by, comment: str = "") -> Appeal:
     return apply_transition(appeal=appeal, action=Action.WITHDRAW, by=by, comment=comment)
 
 
+@entry_point
 def appeal_resubmit(*, appeal: Appeal, by, comment: str = "") -> Appeal:
     return apply_transition(appeal=appeal, action=Action.RESUBMIT, by=by, comment=comment)
 
 
+@entry_point
 def appeal_claim(*, appeal: Appeal, by) -> Appeal:
     """Claim the case for whichever review stage it is in."""
     action = Action.CLAIM_SECOND if appeal.state == AppealState.SECOND_REVIEW else Action.CLAIM_FIRST
@@ -166,6 +175,13 @@ class ManagerDecision:
     ACTIONS = {APPROVE: Action.DECIDE_APPROVE, REJECT: Action.DECIDE_REJECT}
 
 
+@entry_point
+def appeal_act(*, appeal: Appeal, by, action: str, comment: str = "", data: dict | None = None) -> Appeal:
+    """Any workflow action by name (the case page's generic path: a stale page's action is
+    refused by the workflow with the state and the action named)."""
+    return apply_transition(appeal=appeal, action=action, by=by, comment=comment, data=data)
+
+
 def _decision_action(decisions, decision: str) -> str:
     try:
         return decisions.ACTIONS[decision]
@@ -173,24 +189,29 @@ def _decision_action(decisions, decision: str) -> str:
         raise ValidationFailed(fields={"decision": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(decisions.ACTIONS)}]}) from None
 
 
+@entry_point
 def appeal_first_review(*, appeal: Appeal, by, decision: str, comment: str = "") -> Appeal:
     return apply_transition(appeal=appeal, action=_decision_action(FirstReviewDecision, decision), by=by, comment=comment)
 
 
+@entry_point
 def appeal_second_review(*, appeal: Appeal, by, decision: str, comment: str = "") -> Appeal:
     return apply_transition(appeal=appeal, action=_decision_action(SecondReviewDecision, decision), by=by, comment=comment)
 
 
+@entry_point
 def appeal_decide_escalated(*, appeal: Appeal, by, decision: str, comment: str = "") -> Appeal:
     return apply_transition(appeal=appeal, action=_decision_action(ManagerDecision, decision), by=by, comment=comment)
 
 
+@entry_point
 def appeal_reassign(*, appeal: Appeal, by, assignee, comment: str = "") -> Appeal:
     return apply_transition(appeal=appeal, action=Action.REASSIGN, by=by, comment=comment, data={"assignee": assignee})
 
 
 __all__ = [
     "DomainError",
+    "appeal_act",
     "appeal_claim",
     "appeal_create",
     "appeal_decide_escalated",

@@ -1,4 +1,8 @@
-"""Writes for enterprises (tenants), their messaging accounts and their ban incidents."""
+"""Writes for enterprises (tenants), their messaging accounts and their ban incidents.
+
+Each is an entry point (one durable transaction, appeals.shared.db); `appeal_file` composes
+`incident_create.nested`. The severity listeners run inside `incident_set_severity`'s transaction.
+"""
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -7,6 +11,7 @@ from appeals.audit.services import audit_object
 from appeals.core import plugins
 from appeals.core.models import BanIncident, Enterprise, MessagingAccount, Role
 from appeals.core.models.incident import default_severity
+from appeals.shared.db import entry_point
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require, snapshot, validate_model
 
@@ -17,7 +22,7 @@ ACCOUNT_FIELDS = ("platform", "account_id", "display_name", "account_type")
 INCIDENT_FIELDS = ("account", "banned_at", "kind", "reason", "notice_text", "severity")
 
 
-@transaction.atomic
+@entry_point
 def enterprise_create(*, by, **fields) -> Enterprise:
     require(by.is_superuser or by.has_role(Role.MANAGER))
     if "credit_code" in fields:
@@ -29,7 +34,7 @@ def enterprise_create(*, by, **fields) -> Enterprise:
     return enterprise
 
 
-@transaction.atomic
+@entry_point
 def enterprise_update(*, enterprise: Enterprise, by, **fields) -> Enterprise:
     """The enterprise's own admin keeps its profile current; so may the desk's managers."""
     require(by.enterprise_id == enterprise.pk or by.is_superuser or by.has_role(Role.MANAGER))
@@ -44,7 +49,7 @@ def enterprise_update(*, enterprise: Enterprise, by, **fields) -> Enterprise:
     return enterprise
 
 
-@transaction.atomic
+@entry_point
 def account_create(*, by, enterprise: Enterprise, **fields) -> MessagingAccount:
     require(by.enterprise_id == enterprise.pk or by.is_superuser)
     account = MessagingAccount(enterprise=enterprise, **{k: v for k, v in fields.items() if k in ACCOUNT_FIELDS})
@@ -60,7 +65,7 @@ def account_create(*, by, enterprise: Enterprise, **fields) -> MessagingAccount:
     return account
 
 
-@transaction.atomic
+@entry_point
 def account_update(*, account: MessagingAccount, by, **fields) -> MessagingAccount:
     require(by.enterprise_id == account.enterprise_id or by.is_superuser)
     account = MessagingAccount.objects.select_for_update().get(pk=account.pk)
@@ -74,7 +79,7 @@ def account_update(*, account: MessagingAccount, by, **fields) -> MessagingAccou
     return account
 
 
-@transaction.atomic
+@entry_point
 def incident_create(*, by, account: MessagingAccount, banned_at, kind: str, reason: str = "unknown", notice_text: str = "") -> BanIncident:
     require(by.enterprise_id == account.enterprise_id or by.is_superuser)
     incident = BanIncident(
@@ -94,7 +99,7 @@ def incident_create(*, by, account: MessagingAccount, banned_at, kind: str, reas
     return incident
 
 
-@transaction.atomic
+@entry_point
 def incident_set_severity(*, incident: BanIncident, severity: str, by) -> BanIncident:
     """A reviewer corrects the severity the incident kind suggested."""
     require(by.has_role(Role.FIRST_REVIEWER) or by.has_role(Role.SECOND_REVIEWER) or by.has_role(Role.MANAGER))

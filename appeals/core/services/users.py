@@ -1,15 +1,14 @@
-"""Writes for people: creating desk staff and enterprise admins."""
-
-from django.db import transaction
+"""Writes for people: creating desk staff and enterprise admins (an entry point, appeals.shared.db)."""
 
 from appeals.audit.services import audit_object
 from appeals.core.models import User
+from appeals.shared.db import entry_point
 from appeals.shared.writes import require, validate_model
 
 ROLE_FIELDS = ("is_first_reviewer", "is_second_reviewer", "is_manager")
 
 
-@transaction.atomic
+@entry_point
 def user_upsert(
     *,
     by,

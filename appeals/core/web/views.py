@@ -24,7 +24,7 @@ from appeals.core.panels import render_panels
 from appeals.core.services import appeals as appeal_services
 from appeals.core.services.filing import appeal_file
 from appeals.core.web.forms import ActionForm, AppealFilterForm, NewAppealForm, add_domain_error
-from appeals.core.workflow import TABLE, Action, apply_transition, available_actions
+from appeals.core.workflow import TABLE, Action, available_actions
 from appeals.shared.exceptions import DomainError, NotFound
 
 PAGE_SIZE = 20
@@ -174,7 +174,7 @@ def perform_action(*, appeal, user, action: str, comment: str, assignee):
     if action in (Action.CLAIM_FIRST, Action.CLAIM_SECOND):
         if (action == Action.CLAIM_SECOND) != (appeal.state == AppealState.SECOND_REVIEW):
             # The page was stale: let the workflow name the state and the action.
-            return apply_transition(appeal=appeal, action=action, by=user)
+            return s.appeal_act(appeal=appeal, action=action, by=user)
         return s.appeal_claim(appeal=appeal, by=user)
     if action in _FIRST:
         return s.appeal_first_review(appeal=appeal, by=user, decision=_FIRST[action], comment=comment)
@@ -184,7 +184,7 @@ def perform_action(*, appeal, user, action: str, comment: str, assignee):
         return s.appeal_decide_escalated(appeal=appeal, by=user, decision=_MANAGER[action], comment=comment)
     if action == Action.REASSIGN:
         return s.appeal_reassign(appeal=appeal, by=user, assignee=assignee, comment=comment)
-    return apply_transition(appeal=appeal, action=action, by=user, comment=comment)
+    return s.appeal_act(appeal=appeal, action=action, by=user, comment=comment)
 
 
 def _stage_role_field(appeal) -> str:

@@ -1,7 +1,8 @@
 """Demo data: two enterprises, their accounts and incidents, and appeals in every state.
 
 Idempotent: users are brought back to their demo roles and password; enterprises,
-accounts and appeals are created only once.
+accounts and appeals are created only once. One durable transaction: the services join it
+through their `.nested` form (appeals.shared.db), so a failed seed leaves nothing half-made.
 """
 
 from datetime import timedelta
@@ -37,7 +38,7 @@ def _valid_code(code: str) -> str:
 class Command(BaseCommand):
     help = "Load demo enterprises, users and appeals in every state (idempotent)."
 
-    @transaction.atomic
+    @transaction.atomic(durable=True)
     def handle(self, *args, **options):
         # Demo history only: cases past intake are recorded as if their paperwork and the two
         # verification proofs had been handled. New appeals filed in the app meet every guard.
@@ -51,18 +52,18 @@ class Command(BaseCommand):
             self._seed()
 
     def _seed(self):
-        manager = user_upsert(by=None, username="manager", password=PASSWORD, is_manager=True, email="manager@example.com")
-        r1 = user_upsert(by=None, username="reviewer-1", password=PASSWORD, is_first_reviewer=True, is_second_reviewer=True,
+        manager = user_upsert.nested(by=None, username="manager", password=PASSWORD, is_manager=True, email="manager@example.com")
+        r1 = user_upsert.nested(by=None, username="reviewer-1", password=PASSWORD, is_first_reviewer=True, is_second_reviewer=True,
                          email="reviewer-1@example.com")
-        r2 = user_upsert(by=None, username="reviewer-2", password=PASSWORD, is_first_reviewer=True, is_second_reviewer=True,
+        r2 = user_upsert.nested(by=None, username="reviewer-2", password=PASSWORD, is_first_reviewer=True, is_second_reviewer=True,
                          email="reviewer-2@example.com")
         admins = {}
         for username, profile in ENTERPRISES.items():
             code = _valid_code(profile["credit_code"])
-            enterprise = Enterprise.objects.filter(credit_code=code).first() or ent_svc.enterprise_create(
+            enterprise = Enterprise.objects.filter(credit_code=code).first() or ent_svc.enterprise_create.nested(
                 by=manager, **{**profile, "credit_code": code}
             )
-            admins[username] = user_upsert(by=None, username=username, password=PASSWORD, enterprise=enterprise,
+            admins[username] = user_upsert.nested(by=None, username=username, password=PASSWORD, enterprise=enterprise,
                                            email=profile["admin_email"], phone=profile["admin_phone"])
         for admin in admins.values():
             if not Appeal.objects.filter(enterprise=admin.enterprise).exists():
@@ -86,7 +87,7 @@ class Command(BaseCommand):
             account_id = f"{enterprise.credit_code[-6:]}-{i}"
             accounts.append(
                 MessagingAccount.objects.filter(platform="wecom", account_id=account_id).first()
-                or ent_svc.account_create(by=admin, enterprise=enterprise, platform="wecom", account_id=account_id,
+                or ent_svc.account_create.nested(by=admin, enterprise=enterprise, platform="wecom", account_id=account_id,
                                           display_name=name, account_type=kind_type)
             )
         kinds = list(IncidentKind)
@@ -95,33 +96,33 @@ class Command(BaseCommand):
             return f"{enterprise.admin_phone[:7]}{i:04d}"
 
         def filed(i, statement):
-            incident = ent_svc.incident_create(
+            incident = ent_svc.incident_create.nested(
                 by=admin, account=accounts[i % len(accounts)], banned_at=now - timedelta(hours=6 + i * 5),
                 kind=kinds[i % len(kinds)], reason=list(ReasonCategory)[i % 8],
                 notice_text="您的企业微信账号因违反《企业微信使用规范》被限制使用。",
             )
-            return appeal_svc.appeal_create(by=admin, incident=incident, statement=statement, contact_phone=phone(i))
+            return appeal_svc.appeal_create.nested(by=admin, incident=incident, statement=statement, contact_phone=phone(i))
 
         def submitted(i, statement):
-            return appeal_svc.appeal_submit(appeal=filed(i, statement), by=admin)
+            return appeal_svc.appeal_submit.nested(appeal=filed(i, statement), by=admin)
 
         def claimed(i, statement):
-            return appeal_svc.appeal_claim(appeal=submitted(i, statement), by=r1)
+            return appeal_svc.appeal_claim.nested(appeal=submitted(i, statement), by=r1)
 
         def in_second(i, statement):
-            return appeal_svc.appeal_first_review(appeal=claimed(i, statement), by=r1, decision="approve",
+            return appeal_svc.appeal_first_review.nested(appeal=claimed(i, statement), by=r1, decision="approve",
                                                   comment="证件齐全，建议通过。")
 
         filed(0, "草稿：账号被误封，正在整理材料。")
         submitted(1, "我们的客服账号无法被客户添加，请核查。")
         claimed(2, "添加好友被临时限制，我们已暂停批量添加。")
         in_second(3, "Friend requests fail to send; we lowered the add rate.")
-        appeal_svc.appeal_first_review(appeal=claimed(4, "短期封禁，已整改营销话术。"), by=r1, decision="request_info",
+        appeal_svc.appeal_first_review.nested(appeal=claimed(4, "短期封禁，已整改营销话术。"), by=r1, decision="request_info",
                                        comment="请补充营业执照扫描件。")
-        appeal_svc.appeal_first_review(appeal=claimed(5, "账号被永久封禁，无违规行为。"), by=r1, decision="escalate",
+        appeal_svc.appeal_first_review.nested(appeal=claimed(5, "账号被永久封禁，无违规行为。"), by=r1, decision="escalate",
                                        comment="复杂案件，转人工热线。")
-        approved = appeal_svc.appeal_claim(appeal=in_second(6, "主体被封，提交完整公司资料。"), by=r2)
-        appeal_svc.appeal_second_review(appeal=approved, by=r2, decision="approve")
-        rejected = appeal_svc.appeal_claim(appeal=in_second(7, "Appeal against a spam ban."), by=r2)
-        appeal_svc.appeal_second_review(appeal=rejected, by=r2, decision="reject", comment="投诉记录属实，维持封禁。")
-        appeal_svc.appeal_withdraw(appeal=filed(8, "已自行解封，撤回申诉。"), by=admin)
+        approved = appeal_svc.appeal_claim.nested(appeal=in_second(6, "主体被封，提交完整公司资料。"), by=r2)
+        appeal_svc.appeal_second_review.nested(appeal=approved, by=r2, decision="approve")
+        rejected = appeal_svc.appeal_claim.nested(appeal=in_second(7, "Appeal against a spam ban."), by=r2)
+        appeal_svc.appeal_second_review.nested(appeal=rejected, by=r2, decision="reject", comment="投诉记录属实，维持封禁。")
+        appeal_svc.appeal_withdraw.nested(appeal=filed(8, "已自行解封，撤回申诉。"), by=admin)
