@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test lint check-deploy messages benchmarks clean
+.PHONY: run test lint check-deploy messages benchmarks bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory bench-smoke
+
+# Every script in benchmarks/ once, at tiny sizes, on scratch databases (bench_smoke_*, dropped
+# afterwards) and Redis db 13 (BENCH_SMOKE_REDIS_URL): fails if one errors or outgrows its timeout.
+bench-smoke: $(VENV)/.dev
+	@scripts/ensure-services.sh >/dev/null
+	$(BIN)/python benchmarks/smoke.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
