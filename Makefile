@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test lint check-deploy messages benchmarks bench-smoke clean
+.PHONY: run test lint lint-migrations check-deploy messages benchmarks bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,7 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	@scripts/ensure-services.sh
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
+	$(MAKE) --no-print-directory lint-migrations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -40,6 +41,11 @@ bench-smoke: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+# Every migration after 0008 must be safe while the previous release serves (rules and the
+# grandfathered list in config/settings/lint.py). Needs PostgreSQL, writes nothing.
+lint-migrations: $(VENV)/.dev
+	$(BIN)/python manage.py lintmigrations --settings=config.settings.lint --quiet ok ignore
 
 check-deploy: $(VENV)/.runtime
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=appeals.example.com \
