@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test lint check-deploy messages benchmarks clean
+.PHONY: run test lint lint-migrations check-deploy messages benchmarks bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,26 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	@scripts/ensure-services.sh
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
+	$(MAKE) --no-print-directory lint-migrations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory bench-smoke
+
+# Every script in benchmarks/ once, at tiny sizes, on scratch databases (bench_smoke_*, dropped
+# afterwards) and Redis db 13 (BENCH_SMOKE_REDIS_URL): fails if one errors or outgrows its timeout.
+bench-smoke: $(VENV)/.dev
+	@scripts/ensure-services.sh >/dev/null
+	$(BIN)/python benchmarks/smoke.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+# Every migration after 0008 must be safe while the previous release serves (rules and the
+# grandfathered list in config/settings/lint.py). Needs PostgreSQL, writes nothing.
+lint-migrations: $(VENV)/.dev
+	$(BIN)/python manage.py lintmigrations --settings=config.settings.lint --quiet ok ignore
 
 check-deploy: $(VENV)/.runtime
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=appeals.example.com \

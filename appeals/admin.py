@@ -144,7 +144,7 @@ class RiskFlagAdmin(ReadOnlyAdmin):
     list_filter = ("rule",)
     search_fields = ("appeal__reference", "operator")
 
-# --- SLA (issue 6): managers edit policies and calendar days; saves go through the services. ---
+# --- SLA: managers edit policies and calendar days; saves go through the services. ---
 
 
 @admin.register(models.SlaPolicy)

@@ -5,9 +5,10 @@ N appeals filed and moved through the services, then times the list endpoint as 
 reviewer and as an enterprise admin. Prints medians, the page_size=100 / page_size=1
 ratio, and the queries per request (constant by design: auth, COUNT, one joined page).
 
-    TEST_DB_NAME=bench_appeals_api .venv/bin/python benchmarks/api_list.py [N]
+    TEST_DB_NAME=bench_appeals_api .venv/bin/python benchmarks/api_list.py [N] [--repeat 30]
 """
 
+import argparse
 import os
 import statistics
 import sys
@@ -17,6 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("TEST_DB_NAME", "bench_appeals_api")
+# The drafts carry no evidence and no proofs; the list endpoint is what is measured.
+os.environ.setdefault("VERIFICATION_REQUIRED", "false")
+os.environ.setdefault("EVIDENCE_ENFORCE_COMPLETENESS", "false")
 
 import django  # noqa: E402
 
@@ -27,8 +31,11 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-REPEAT = 30
+parser = argparse.ArgumentParser()
+parser.add_argument("n", nargs="?", type=int, default=300, help="appeals seeded")
+parser.add_argument("--repeat", type=int, default=30, help="timed requests per page size")
+ARGS = parser.parse_args()
+N, REPEAT = ARGS.n, ARGS.repeat
 
 
 def seed():

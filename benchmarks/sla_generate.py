@@ -5,8 +5,11 @@ INSERT ... SELECT generate_series (no Python loop over rows).
     .venv/bin/python benchmarks/sla_generate.py                # fresh database, 1,000,000 appeals
     .venv/bin/python benchmarks/sla_generate.py --appeals 100000
     .venv/bin/python benchmarks/sla_generate.py --add-other 1000000   # a second batch, never in enterprise 1
+    .venv/bin/python benchmarks/sla_generate.py --appeals 200 --enterprises 20 --accounts-per-enterprise 5   # the smoke size
 
 Enterprises 1-10 are large tenants (1% of the appeals each); the rest share the remainder.
+The database is SLA_BENCH_DB (default appeals_sla_bench). Every INSERT's column list is
+checked against the models first (bench_schema.py), so a new required column fails loudly.
 """
 
 import argparse
@@ -14,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from bench_schema import check_insert_columns
 from sla_common import BENCH_DB, PG, ROOT, django_setup
 
 ENTERPRISES = 1000
@@ -94,11 +98,13 @@ SELECT i, ent, acct, submitted - interval '2 hours', kind, 'user_reports', '', s
 FROM bench_case;
 
 INSERT INTO appeals_appeal (id, reference, enterprise_id, incident_id, statement, contact_phone, state, filed_by_id,
-                            first_reviewer_id, second_reviewer_id, resume_state, submitted_at, decided_at, created_at, updated_at)
+                            first_reviewer_id, second_reviewer_id, resume_state, submitted_at, decided_at, created_at, updated_at,
+                            is_emergency)
 SELECT i, 'AP-B-' || lpad(i::text, 8, '0'), ent, i, '请求解封', '13700000000', state, 1000 + ent,
        CASE WHEN claimed IS NOT NULL THEN r1 END,
        CASE WHEN first_decided IS NOT NULL AND state <> 'withdrawn' THEN r2 END,
-       '', submitted, CASE WHEN state IN ('approved', 'rejected') THEN closed END, submitted - interval '1 hour', coalesce(closed, submitted)
+       '', submitted, CASE WHEN state IN ('approved', 'rejected') THEN closed END, submitted - interval '1 hour', coalesce(closed, submitted),
+       false
 FROM bench_case;
 
 INSERT INTO appeals_appealsla (appeal_id, enterprise_id, severity, state, first_reviewer_id, second_reviewer_id, unit, amount, submitted_at, started_at, running_since,
@@ -171,20 +177,42 @@ def resync():
         cursor.execute("ANALYZE")
 
 
+def existing_sizes():
+    """--add-other extends a database built earlier: take its enterprise, account and reviewer counts."""
+    global ENTERPRISES, ACCOUNTS_PER_ENTERPRISE, REVIEWERS
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT count(*) FROM appeals_enterprise), (SELECT count(*) FROM appeals_messagingaccount), "
+                       "(SELECT count(*) FROM appeals_user WHERE username LIKE 'bench-reviewer-%%')")
+        ENTERPRISES, accounts, REVIEWERS = cursor.fetchone()
+    ACCOUNTS_PER_ENTERPRISE = accounts // ENTERPRISES
+
+
 def main():
+    global ENTERPRISES, ACCOUNTS_PER_ENTERPRISE, REVIEWERS
     parser = argparse.ArgumentParser()
     parser.add_argument("--appeals", type=int, default=1_000_000)
     parser.add_argument("--add-other", type=int, default=0, help="add this many appeals outside enterprise 1 to an existing database")
+    parser.add_argument("--enterprises", type=int, default=ENTERPRISES, help="more than 10 (1-10 are the large tenants)")
+    parser.add_argument("--accounts-per-enterprise", type=int, default=ACCOUNTS_PER_ENTERPRISE)
+    parser.add_argument("--reviewers", type=int, default=REVIEWERS)
     args = parser.parse_args()
+    if args.enterprises <= 10:
+        parser.error("--enterprises must be more than 10")
     started = time.perf_counter()
     if args.add_other:
         django_setup()
+        check_insert_columns(CASES_SQL)
+        existing_sizes()
         first = max_id("appeals_appeal") + 1
         add_cases(first, first + args.add_other - 1, other_only=True)
     else:
+        ENTERPRISES, ACCOUNTS_PER_ENTERPRISE, REVIEWERS = args.enterprises, args.accounts_per_enterprise, args.reviewers
         print(f"creating database {BENCH_DB} and migrating", flush=True)
         create_database()
         django_setup()
+        print(f"  column lists match the models ({check_insert_columns(BASE_SQL + CASES_SQL)} INSERTs checked)")
         run(BASE_SQL.format(E=ENTERPRISES, R=REVIEWERS, A=ACCOUNTS_PER_ENTERPRISE),
             f"{ENTERPRISES} enterprises, {ENTERPRISES * ACCOUNTS_PER_ENTERPRISE:,} accounts, users")
         add_cases(1, args.appeals, other_only=False)

@@ -48,9 +48,9 @@ def _create_database():
 def clear_surge_redis():
     from django.conf import settings
 
-    from appeals.surge import services as surge
+    from appeals.surge.counters import redis_client
 
-    client = surge.redis_client(settings.REDIS_URL)
+    client = redis_client(settings.REDIS_URL)
     keys = list(client.scan_iter(match=f"{settings.SURGE['REDIS_PREFIX']}:*", count=5000))
     for start in range(0, len(keys), 5000):
         client.delete(*keys[start : start + 5000])

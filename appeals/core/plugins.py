@@ -71,3 +71,19 @@ def register_queue_order(*keys) -> None:
 
 def queue_order() -> list:
     return list(_queue_order)
+
+
+# --- the manager report's alert history --------------------------------------------------------
+
+_alert_history: list[Callable] = []
+
+
+def register_alert_history(fn: Callable) -> None:
+    """fn(start_at=, end_at=) -> list of dicts, one per alert opened in [start_at, end_at), oldest first."""
+    if fn not in _alert_history:
+        _alert_history.append(fn)
+
+
+def alert_history() -> Callable | None:
+    """The registered provider, or None when no capability keeps alerts."""
+    return _alert_history[-1] if _alert_history else None

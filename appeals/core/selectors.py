@@ -73,7 +73,7 @@ def appeal_timeline(*, appeal: Appeal) -> QuerySet[AppealEvent]:
 
 
 def prior_incidents(*, incident: BanIncident) -> QuerySet[BanIncident]:
-    """The same account's incidents in the six months before this one (DOMAIN.md: repeat offenders)."""
+    """The same account's incidents in the lookback period before this one (DOMAIN.md: repeat offenders)."""
     since = incident.banned_at - timedelta(days=settings.APPEALS["PRIOR_INCIDENT_LOOKBACK_DAYS"])
     return (
         BanIncident.objects.filter(account_id=incident.account_id, banned_at__gte=since, banned_at__lte=incident.banned_at)

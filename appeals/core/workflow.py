@@ -185,7 +185,7 @@ TRANSITIONS: tuple[Transition, ...] = (
                comment_required=True, guards=(_holds_second_claim,), effects=(_back_to_first,)),
     Transition(S.ESCALATED, Action.DECIDE_APPROVE, S.APPROVED, Role.MANAGER, effects=(_decided,)),
     Transition(S.ESCALATED, Action.DECIDE_REJECT, S.REJECTED, Role.MANAGER, comment_required=True, effects=(_decided,)),
-    # Automatic resolution of minor cases (appeals/services/auto_resolution.py) and its undo.
+    # Automatic resolution of minor cases (appeals/sla/auto_resolution.py) and its undo.
     Transition(S.FIRST_REVIEW, Action.AUTO_APPROVE, S.APPROVED, Role.SYSTEM, effects=(_decided,)),
     Transition(S.APPROVED, Action.REOPEN, S.SECOND_REVIEW, Role.SECOND_REVIEWER, comment_required=True,
                guards=(_decision_was_automated,), effects=(_reopened,)),

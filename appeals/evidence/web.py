@@ -3,7 +3,6 @@
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-import appeals.evidence.services  # noqa: F401  (registers the completeness guard on submit)
 from appeals.evidence.models import EvidenceKind
 from appeals.evidence.selectors import evidence_list, risk_flags
 from appeals.evidence.services import ADDABLE_STATES, evidence_checklist

@@ -86,7 +86,7 @@ class SlaReportOutput(serializers.Serializer):
     reviewers = ReviewerOutput(many=True)
     trend = WeekOutput(many=True)
     surges = serializers.ListField(child=serializers.DictField(), allow_null=True,
-                                   help_text="Surge alert history; null until the surge capability is merged.")
+                                   help_text="Surge alerts opened in the period (all tenants); null when no capability keeps alerts.")
 
 
 class SlaReportApi(APIView):

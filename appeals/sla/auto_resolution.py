@@ -3,7 +3,8 @@
 The rule (README "Automatic resolution") approves a case only when EVERY required
 condition is registered and passes:
   minor_severity      the incident is minor
-  no_recent_incident  no other incident on the same account in the last six months
+  no_recent_incident  no other incident on the same account in the lookback period
+                      (settings.APPEALS["PRIOR_INCIDENT_LOOKBACK_DAYS"], six months)
   applicant_verified  both verification proofs passed          (registered by verification)
   evidence_complete   the required evidence is all there         (registered by evidence)
   no_risk_flags       the operation-log analysis found nothing    (registered by evidence)
@@ -58,7 +59,8 @@ def minor_severity(appeal: Appeal) -> str | None:
 def no_recent_incident(appeal: Appeal) -> str | None:
     n = selectors.prior_incidents(incident=appeal.incident).count()
     if n:
-        return _("%(n)s incident(s) on this account in the last six months") % {"n": n}
+        return _("%(n)s incident(s) on this account in the last %(days)s days") % {
+            "n": n, "days": settings.APPEALS["PRIOR_INCIDENT_LOOKBACK_DAYS"]}
     return None
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from appeals.core.models import Appeal, AppealState, User
 from appeals.shared.tasks import publish_on_commit
 from appeals.sla.models import AppealSla, SlaNotification
+from appeals.sla.selectors import warn_percent
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +68,11 @@ def sla_scan(*, now=None) -> dict:
 def _message(notice: SlaNotification) -> tuple[str, str]:
     appeal, sla = notice.appeal, notice.appeal.sla
     due = timezone.localtime(sla.due_at).strftime("%Y-%m-%d %H:%M") if sla.due_at else "-"
-    values = {"ref": appeal.reference, "due": due, "stage": AppealState(notice.stage).label, "severity": sla.severity}
+    values = {"ref": appeal.reference, "due": due, "stage": AppealState(notice.stage).label, "severity": sla.severity,
+              "pct": warn_percent()}
     if notice.kind == Kind.WARNING:
-        subject = _("[SLA warning] %(ref)s: 80%% of the allowed time used, due %(due)s") % values
-        body = _("Case %(ref)s (%(severity)s, %(stage)s) has used 80%% of its allowed time. It is due at %(due)s (Asia/Shanghai).") % values
+        subject = _("[SLA warning] %(ref)s: %(pct)s%% of the allowed time used, due %(due)s") % values
+        body = _("Case %(ref)s (%(severity)s, %(stage)s) has used %(pct)s%% of its allowed time. It is due at %(due)s (Asia/Shanghai).") % values
     else:
         subject = _("[SLA breach] %(ref)s passed its due time %(due)s") % values
         body = _("Case %(ref)s (%(severity)s, %(stage)s) was due at %(due)s (Asia/Shanghai) and is not decided.") % values

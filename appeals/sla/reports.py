@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from appeals.core import plugins
 from appeals.core.models import AppealState, Enterprise, IncidentKind, Platform, Role, Severity, User
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require
@@ -341,14 +342,15 @@ def _case_row(row: dict, now: datetime) -> dict:
 
 
 def surge_history(*, filters: ReportFilters) -> list[dict] | None:
-    """SLOT: the surge capability's alert history (issue 5). Its model is not on this branch;
-    at merge, return its alerts opened in the period here. None means "not available"."""
-    return None
+    """Surge alerts opened in the period, from whichever capability registered the history
+    (appeals.surge); None when none did. Alerts are desk-wide: the other filters do not apply."""
+    provider = plugins.alert_history()
+    return None if provider is None else provider(start_at=filters.start_at, end_at=filters.end_at)
 
 
 # --- tables for CSV export ------------------------------------------------------------------
 
-TABLES = ("summary", "compliance", "breached", "at_risk", "reviewers", "trend")
+TABLES = ("summary", "compliance", "breached", "at_risk", "reviewers", "trend", "surges")
 
 
 def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
@@ -363,6 +365,9 @@ def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
         cols = ["reviewer", "first_done", "second_done", "throughput", "first_open", "second_open", "open_load"]
     elif name == "trend":
         cols = ["week", "opened", "closed"]
+    elif name == "surges":
+        cols = ["opened_at", "slice", "window_minutes", "count", "usual", "state", "resolved_at"]
+        return cols, [[row[c] for c in cols] for row in report["surges"] or []]
     else:
         raise ValidationFailed(fields={"table": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(TABLES)}]})
     return cols, [[row[c] for c in cols] for row in report[name]]
@@ -427,6 +432,9 @@ def report_from_json(payload: dict) -> dict:
     report["trend"] = [{**w, "week": date.fromisoformat(w["week"])} for w in payload["trend"]]
     for name in ("breached", "at_risk"):
         report[name] = [{**r, "due_at": parse_datetime(r["due_at"])} for r in payload[name]]
+    if payload.get("surges") is not None:
+        report["surges"] = [{**s, "opened_at": parse_datetime(s["opened_at"]),
+                             "resolved_at": s["resolved_at"] and parse_datetime(s["resolved_at"])} for s in payload["surges"]]
     return report
 
 

@@ -1,5 +1,6 @@
 """Manager report pages: the SLA report with filters, an inline-SVG weekly chart and CSV links."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import render
@@ -59,6 +60,7 @@ def sla_report_page(request):
         "kinds": IncidentKind.choices,
         "severities": Severity.choices,
         "params": request.GET,
+        "snapshot_minutes": round(settings.BEAT_INTERVALS["sla-report-snapshots"] / 60),
     }
     status = 200
     try:

@@ -41,6 +41,19 @@ def with_slice_labels(alerts):
     return alerts
 
 
+def surge_history(*, start_at: datetime, end_at: datetime) -> list[dict]:
+    """The alerts opened in [start_at, end_at), oldest first, for the manager report (registered
+    with the core as its alert history). Two queries: the alerts, the enterprise names."""
+    alerts = with_slice_labels(
+        SurgeAlert.objects.filter(opened_at__gte=start_at, opened_at__lt=end_at).order_by("opened_at", "id")
+    )
+    return [
+        {"id": a.pk, "opened_at": a.opened_at, "slice": a.slice_label, "window_minutes": a.window_minutes,
+         "count": a.count, "usual": round(a.usual, 1), "state": a.state, "resolved_at": a.resolved_at}
+        for a in alerts
+    ]
+
+
 @dataclass(frozen=True)
 class VolumeSeries:
     start: datetime

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals.sla.models import AppealSla
+from appeals.sla.selectors import warn_percent
 from appeals.sla.services import remaining_seconds
 
 register = template.Library()
@@ -45,7 +46,8 @@ def sla_overview() -> dict:
     from django.db.models import Count, Q
 
     now = timezone.now()
-    return AppealSla.objects.filter(closed_at__isnull=True, running_since__isnull=False).aggregate(
+    counts = AppealSla.objects.filter(closed_at__isnull=True, running_since__isnull=False).aggregate(
         breached=Count("pk", filter=Q(due_at__lte=now)),
         at_risk=Count("pk", filter=Q(warn_at__lte=now, due_at__gt=now)),
     )
+    return {**counts, "warn_pct": warn_percent()}

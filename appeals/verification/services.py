@@ -96,7 +96,8 @@ def _retry_after(moment, now) -> int:
 
 
 def _check_send_limits(*, appeal: Appeal, channel: str, now) -> None:
-    day_ago = now - timedelta(days=1)
+    window = timedelta(hours=_conf("CAP_WINDOW_HOURS"))
+    day_ago = now - window
     last = VerificationChallenge.objects.filter(appeal=appeal, channel=channel).order_by("-created_at").first()
     cooldown = timedelta(seconds=_conf("RESEND_COOLDOWN_SECONDS"))
     if last and last.created_at + cooldown > now:
@@ -105,17 +106,19 @@ def _check_send_limits(*, appeal: Appeal, channel: str, now) -> None:
                           % {"n": wait}, code="resend_cooldown", retry_after=wait)
     recent = VerificationChallenge.objects.filter(appeal=appeal, channel=channel, created_at__gt=day_ago).order_by("created_at")
     if recent.count() >= _conf("DAILY_CAP_PER_APPEAL"):
-        wait = _retry_after(recent.first().created_at + timedelta(days=1), now)
-        raise RateLimited(_("This appeal has reached its limit of %(n)d messages of this kind in 24 hours.")
-                          % {"n": _conf("DAILY_CAP_PER_APPEAL")}, code="appeal_daily_cap", retry_after=wait)
+        wait = _retry_after(recent.first().created_at + window, now)
+        raise RateLimited(_("This appeal has reached its limit of %(n)d messages of this kind in %(hours)d hours.")
+                          % {"n": _conf("DAILY_CAP_PER_APPEAL"), "hours": _conf("CAP_WINDOW_HOURS")},
+                          code="appeal_daily_cap", retry_after=wait)
     if channel == Channel.SMS:
         phone = _destination(appeal, channel)
         advisory_xact_lock("verification-sms-phone", phone)
         to_phone = VerificationChallenge.objects.filter(channel=Channel.SMS, destination=phone, created_at__gt=day_ago).order_by(
             "created_at")
         if to_phone.count() >= _conf("SMS_DAILY_CAP_PER_PHONE"):
-            wait = _retry_after(to_phone.first().created_at + timedelta(days=1), now)
-            raise RateLimited(_("The phone %(phone)s has received the most codes allowed in 24 hours.") % {"phone": mask_phone(phone)},
+            wait = _retry_after(to_phone.first().created_at + window, now)
+            raise RateLimited(_("The phone %(phone)s has received the most codes allowed in %(hours)d hours.")
+                              % {"phone": mask_phone(phone), "hours": _conf("CAP_WINDOW_HOURS")},
                               code="phone_daily_cap", retry_after=wait)
 
 

@@ -220,7 +220,8 @@ APPEALS_DEFAULT_SEVERITY = {
 
 # --- Verification and notifications ---------------------------------------------------
 # Source: ../shared/DOMAIN.md "Verification: two independent proofs" (SMS code to the legal
-# representative, time-limited link to the registered email) and issue #4's limits.
+# representative, time-limited link to the registered email); the caps below bound what one
+# appeal or one phone can be sent.
 VERIFICATION = {
     # Off only for fixtures/demo data that must skip intake; production leaves it on.
     "REQUIRED": env.bool("VERIFICATION_REQUIRED", default=True),
@@ -228,7 +229,8 @@ VERIFICATION = {
     "SMS_CODE_TTL_SECONDS": env.int("SMS_CODE_TTL_SECONDS", default=600),  # 10 minutes
     "SMS_MAX_WRONG_ATTEMPTS": 5,
     "RESEND_COOLDOWN_SECONDS": env.int("VERIFICATION_RESEND_COOLDOWN", default=60),
-    # Rolling 24-hour caps on verification messages.
+    # Caps on verification messages over a rolling window (the messages quote the window).
+    "CAP_WINDOW_HOURS": env.int("VERIFICATION_CAP_WINDOW_HOURS", default=24),
     "SMS_DAILY_CAP_PER_PHONE": env.int("SMS_DAILY_CAP_PER_PHONE", default=10),
     "DAILY_CAP_PER_APPEAL": env.int("VERIFICATION_DAILY_CAP_PER_APPEAL", default=5),
     "EMAIL_TOKEN_TTL_SECONDS": env.int("EMAIL_TOKEN_TTL_SECONDS", default=24 * 3600),
@@ -275,7 +277,7 @@ ALIBABA_SMS = {
 
 # --- Evidence library -----------------------------------------------------------------
 # Source: ../shared/DOMAIN.md "The evidence library" and "Risk signals in operation logs";
-# issue 3 (safe uploads, integrity, quotas). Sizes in bytes.
+# safe uploads, integrity, quotas. Sizes in bytes.
 _MB = 1024 * 1024
 # Uploads above this go to a temporary file, never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
@@ -307,7 +309,7 @@ EVIDENCE = {
     # The completeness rules are a guard on submit; see EVIDENCE_REQUIRED below.
     "ENFORCE_COMPLETENESS_ON_SUBMIT": env.bool("EVIDENCE_ENFORCE_COMPLETENESS", default=True),
 }
-# Completeness (issue 3 §4): every appeal needs these kinds; some incidents need more.
+# Completeness: every appeal needs these kinds; some incidents need more.
 EVIDENCE_REQUIRED = {
     "ALWAYS": ["ban_notice", "admin_id_front", "admin_id_back", "authorization_letter"],
     "BY_INCIDENT_KIND": {"entity_ban": ["business_license"]},

@@ -28,7 +28,7 @@ def test_api_report_for_a_manager(desk, manager):
     assert body["summary"]["decision_p90_h"] == 70.8
     assert [t["compliance_pct"] for t in body["compliance"]] == [100.0, 0.0, None]
     assert body["filters"] == {"start": "2026-03-02", "end": "2026-03-15"}
-    assert body["surges"] is None
+    assert body["surges"] == []
 
 
 def test_api_refuses_non_managers_and_anonymous(desk, first_reviewer, enterprise_admin):

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.db.models import F, Q
 
-from appeals.models import AppealSla
+from appeals.models import AppealSla, SurgeAlert
 from appeals.shared.exceptions import PermissionDenied, ValidationFailed
-from appeals.sla.reports import PercentileCont, Seconds, _percentiles, parse_filters, report_csv, sla_report
+from appeals.sla.reports import PercentileCont, Seconds, _percentiles, parse_filters, report_csv, report_table, sla_report
 from tests.sla.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,21 @@ def test_all_figures_for_the_whole_desk(desk, manager):
         {"week": date(2026, 3, 2), "opened": 3, "closed": 3},
         {"week": date(2026, 3, 9), "opened": 2, "closed": 1},
     ]
-    assert rep["surges"] is None  # slot for the surge capability
+    assert rep["surges"] == []  # no surge alert in the fixture
+
+
+def test_surge_history_lists_the_alerts_opened_in_the_period(desk, manager):
+    def alert(opened, **extra):
+        return SurgeAlert.objects.create(dimension="platform", value="wecom", window_minutes=10, window_start=opened,
+                                         count=40, usual=7.0, floor=20, factor=3.0, opened_at=opened, **extra)
+
+    alert(at(2026, 2, 20, 9), state="resolved", resolved_at=at(2026, 2, 20, 11))  # before the period
+    inside = alert(at(2026, 3, 10, 10, 30))
+    rows = report(manager)["surges"]
+    assert [(r["id"], r["slice"], r["count"], r["usual"], r["resolved_at"]) for r in rows] == [
+        (inside.pk, "Platform: WeCom", 40, 7.0, None)
+    ]
+    assert report_table(report(manager), "surges")[1][0][1:5] == ["Platform: WeCom", 10, 40, 7.0]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +88,8 @@ def test_sqlite_percentile_fallback_agrees_with_percentile_cont(desk):
 
 def test_figures_take_a_handful_of_queries_whatever_the_number_of_cases(desk, manager, django_assert_max_num_queries):
     # SQLite computes each percentile with its own ORDER BY ... LIMIT query (2 figures x 3 queries more).
-    with django_assert_max_num_queries(10 if connection.vendor == "postgresql" else 16):
+    # One of them is the surge history (the alerts opened in the period).
+    with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 17):
         report(manager)
 
 

@@ -7,6 +7,7 @@ the services; a DomainError comes back to the user as a form error, never a 500.
 from dataclasses import dataclass, field
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -290,6 +291,7 @@ def appeal_detail(request, reference):
         "appeal": appeal,
         "incident": incident,
         "prior_incidents": selectors.prior_incidents(incident=incident),
+        "prior_incident_days": settings.APPEALS["PRIOR_INCIDENT_LOOKBACK_DAYS"],
         "timeline": timeline,
         "groups": _action_groups(appeal, user, bound, request.POST.get("action") if bound is not None else None),
         "panels": [mark_safe(html) for html in render_panels(request, appeal)],  # noqa: S308 - panels render their own escaped templates
