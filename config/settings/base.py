@@ -174,6 +174,7 @@ BEAT_INTERVALS = {
     "sla-scan": env.float("BEAT_SLA_SCAN", default=60.0),
     "sla-auto-resolve": env.float("BEAT_SLA_AUTO_RESOLVE", default=300.0),
     "sla-report-snapshots": env.float("BEAT_SLA_REPORT_SNAPSHOTS", default=900.0),
+    "evidence-sweep": env.float("BEAT_EVIDENCE_SWEEP", default=300.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -305,6 +306,11 @@ EVIDENCE = {
     "CHUNK_SIZE": 1 * _MB,
     # The completeness rules are a guard on submit; see EVIDENCE_REQUIRED below.
     "ENFORCE_COMPLETENESS_ON_SUBMIT": env.bool("EVIDENCE_ENFORCE_COMPLETENESS", default=True),
+    # A display copy still pending, or a log analysis pending or running, this long after it
+    # was queued belongs to a dead worker: the evidence sweep runs it again. Above
+    # CELERY_TASK_TIME_LIMIT, so a task still alive has been killed by its hard limit by then.
+    "SWEEP_AFTER_SECONDS": env.int("EVIDENCE_SWEEP_AFTER", default=600),
+    "SWEEP_BATCH": 200,
 }
 # Completeness (issue 3 §4): every appeal needs these kinds; some incidents need more.
 EVIDENCE_REQUIRED = {
