@@ -253,6 +253,10 @@ NOTIFICATIONS = {
     "SWEEP_BATCH": 500,
     # Empty: Celery's default queue. Tests give their own workers a private queue.
     "QUEUE": env("NOTIFICATIONS_QUEUE", default=""),
+    # Dotted path of fn(*, message_id, recipient) -> True / False / None (cannot tell): asks the
+    # mail relay or provider whether an email whose worker died mid-send was accepted. Empty:
+    # such an email is marked failed with the reason, never sent blind a second time.
+    "EMAIL_LOOKUP": env("NOTIFICATIONS_EMAIL_LOOKUP", default=""),
 }
 
 # SMS backends work like EMAIL_BACKEND: console (default), locmem (tests), file, alibaba.
