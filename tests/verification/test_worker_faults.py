@@ -96,7 +96,7 @@ def relay():
 def workers(provider, relay, queue, broker_prefix):
     started = []
 
-    def start(tag="w"):
+    def start(tag="w", *, email_lookup=True):
         worker = Worker(queue=queue, tag=tag, extra_env={
             "SMS_BACKEND": "appeals.notifications.sms.backends.alibaba.SmsBackend",
             "ALIBABA_SMS_ENDPOINT": provider.endpoint,
@@ -106,7 +106,7 @@ def workers(provider, relay, queue, broker_prefix):
             "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(relay.smtp.port),
-            "NOTIFICATIONS_EMAIL_LOOKUP": "tests.verification.servers.relay_lookup",
+            "NOTIFICATIONS_EMAIL_LOOKUP": "tests.verification.servers.relay_lookup" if email_lookup else "",
             "TEST_MAIL_RELAY_LOOKUP_URL": relay.lookup_url,
         }).start()
         started.append(worker)
@@ -341,3 +341,40 @@ def test_sigkill_mid_send_every_kind_exactly_once(workers, provider, relay, queu
                   f"sends {d['sends']}, attempts {d['attempts']}, {d['reason'][:60]}")
     assert {"verification sms", "verification email", "sla email", "surge email", "surge sms"} <= set(figures)
     assert all(f["lost"] == 0 and f["duplicated"] == 0 and f["not_sent"] == 0 for f in figures.values()), figures
+
+
+def test_sigkill_mid_email_without_a_lookup_is_never_doubled(workers, provider, relay, queue, settings, enterprise,
+                                                             enterprise_admin, capsys):
+    """The default configuration (plain SMTP, no NOTIFICATIONS_EMAIL_LOOKUP): an email whose
+    worker died mid-send cannot be confirmed, so it is marked failed with the reason, never
+    sent blind a second time. Killed right after the claim it may not have reached the relay:
+    at most once, and visible, not exactly once."""
+    factories.UserFactory(username="boss", is_manager=True, is_staff=True, email="boss@desk.example", phone="13900000009")
+    ctx = {"settings": settings, "admin": enterprise_admin, "enterprise": enterprise}
+    outcomes = []
+    for trial, at_provider in enumerate((True, False)):
+        relay.received.clear()
+        relay.delay_seconds = 3.0
+        first = workers(f"nl{trial}a", email_lookup=False)
+        (message,) = _sla_messages(ctx, trial)
+        if at_provider:
+            assert relay.received.wait(20)
+            time.sleep(0.2)
+        else:
+            wait_for(Message.objects.filter(pk=message.pk, state=MessageState.SENDING).exists, timeout=20, interval=0.01)
+        first.kill()
+        relay.delay_seconds = 0.0
+        second = workers(f"nl{trial}b", email_lookup=False)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and Message.objects.filter(pk=message.pk, state=MessageState.SENDING).exists():
+            _sweep_via_worker(queue)
+            time.sleep(1.0)
+        second.stop()
+        message.refresh_from_db()
+        outcomes.append({"killed": "at the relay" if at_provider else "after the claim", "final": message.state,
+                         "sends": len(relay.sent_for(message.idempotency_key)), "reason": message.reason})
+    with capsys.disabled():
+        print("\nSIGKILL mid-email without a look-up (plain SMTP):")
+        for o in outcomes:
+            print(f"  killed {o['killed']}: final {o['final']}, relay deliveries {o['sends']}, {o['reason'][:70]}")
+    assert all(o["final"] == MessageState.FAILED and o["reason"] and o["sends"] <= 1 for o in outcomes), outcomes
