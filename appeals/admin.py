@@ -109,8 +109,8 @@ class VerificationChallengeAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ("idempotency_key", "channel", "template", "state", "attempts", "created_at", "sent_at")
-    list_filter = ("channel", "state", "template")
+    list_display = ("idempotency_key", "channel", "template", "topic", "topic_id", "state", "attempts", "created_at", "sent_at")
+    list_filter = ("channel", "state", "template", "topic")
     search_fields = ("idempotency_key", "appeal__reference", "recipient")
 
 # --- evidence library (read-only; files are reached through the audited download view) ---
@@ -205,19 +205,21 @@ class AppealSlaAdmin(ReadOnlyAdmin):
 
 @admin.register(models.SlaNotification)
 class SlaNotificationAdmin(ReadOnlyAdmin):
-    list_display = ("appeal", "stage", "kind", "state", "created_at", "sent_at")
-    list_filter = ("kind", "state")
+    """The decision to notify; each recipient's message (and its delivery state) is an outbox row."""
+
+    list_display = ("appeal", "stage", "kind", "created_at", "delivery")
+    list_filter = ("kind",)
+
+    @admin.display(description="delivery (outbox)")
+    def delivery(self, obj):
+        states = models.Message.objects.filter(topic=models.SlaNotification.TOPIC, topic_id=obj.pk).values_list("state", flat=True)
+        return ", ".join(sorted(states)) or "-"
+
 
 @admin.register(models.SurgeAlert)
 class SurgeAlertAdmin(ReadOnlyAdmin):
     list_display = ("opened_at", "dimension", "value", "count", "usual", "ratio", "state", "resolved_at", "resolution")
     list_filter = ("state", "dimension", "resolution")
-
-
-@admin.register(models.SurgeNotification)
-class SurgeNotificationAdmin(ReadOnlyAdmin):
-    list_display = ("alert", "channel", "recipient", "status", "attempts", "sent_at")
-    list_filter = ("channel", "status")
 
 
 @admin.register(models.SurgeSettings)

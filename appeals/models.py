@@ -36,10 +36,8 @@ from appeals.notifications.models import Channel, Message, MessageState
 from appeals.sla.models import AppealSla, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from appeals.surge.models import (
     ACTIVE_SURGE_STATES,
-    NotificationStatus,
     SurgeAlert,
     SurgeDimension,
-    SurgeNotification,
     SurgeResolution,
     SurgeSettings,
     SurgeState,
@@ -57,10 +55,8 @@ __all__ = [
     "RiskFlag",
     "RiskRule",
     "ACTIVE_SURGE_STATES",
-    "NotificationStatus",
     "SurgeAlert",
     "SurgeDimension",
-    "SurgeNotification",
     "SurgeResolution",
     "SurgeSettings",
     "SurgeState",

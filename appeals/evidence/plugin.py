@@ -1,5 +1,7 @@
 """The evidence library's plug-in: the completeness guard on submit, the case-page panel,
-two auto-resolution conditions, and the API routes."""
+two auto-resolution conditions, the sweep of work a dead worker stranded, and the API routes."""
+
+from django.conf import settings
 
 from appeals.core import plugins
 from appeals.core.panels import register_panel
@@ -17,4 +19,6 @@ def register() -> None:
     register_panel("evidence", 30, web.render_evidence_panel)
     plugins.register_auto_resolution_condition("evidence_complete", services.evidence_complete_condition)
     plugins.register_auto_resolution_condition("no_risk_flags", services.no_risk_flags_condition)
+    registry.register_beat("evidence-sweep", task="appeals.tasks.evidence.sweep_stranded",
+                           schedule=settings.BEAT_INTERVALS["evidence-sweep"])
     registry.register_urls("evidence", api="appeals.evidence.api")

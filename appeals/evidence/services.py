@@ -10,14 +10,17 @@ transaction after the slow file work, which runs outside any transaction.
 
 import hashlib
 import io
+import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
@@ -39,8 +42,10 @@ from appeals.evidence.models import (
 from appeals.shared.db import entry_point
 from appeals.shared.exceptions import GuardFailed, ValidationFailed
 from appeals.shared.masking import mask_id_numbers
-from appeals.shared.tasks import publish_on_commit
+from appeals.shared.tasks import publish, publish_on_commit
 from appeals.shared.writes import require
+
+logger = logging.getLogger(__name__)
 
 # Evidence may be added while the applicant still holds the case; after submission only
 # in needs_info (a reviewer asked for more). Deleting is possible only in a draft.
@@ -277,6 +282,56 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
             "flags": len(report.flags) if report else 0, "error": analysis.error[:500],
         })
     return analysis
+
+
+# --- the sweep of stranded work (Celery beat) ------------------------------------------------
+
+DERIVE_TASK = "appeals.tasks.evidence.derive_display_copies"
+ANALYSE_TASK = "appeals.tasks.evidence.analyse_operation_log"
+
+
+def _requeue(task_name: str, item_id: int, *, hold_seconds: int) -> bool:
+    """Publish the task again, at most once per hold period per item (a backlog that is only
+    slow is not multiplied); False when the broker refused (tried again next sweep)."""
+    key = f"evidence-sweep:{task_name}:{item_id}"
+    if not cache.add(key, 1, hold_seconds):
+        return False
+    try:
+        publish(task_name, item_id, retry=False)
+    except Exception:
+        cache.delete(key)
+        logger.warning("evidence sweep: could not publish %s(%s); next sweep retries", task_name, item_id, exc_info=True)
+        return False
+    return True
+
+
+def evidence_sweep_stranded(*, now=None) -> dict:
+    """Queue again the display copies left `pending` and the log analyses left `pending` or
+    `running` longer than EVIDENCE["SWEEP_AFTER_SECONDS"]: the worker that held them died (or
+    the broker was down when they were queued). Both tasks are idempotent, so a run that was
+    only slow and runs twice leaves one result."""
+    now = now or timezone.now()
+    after = settings.EVIDENCE["SWEEP_AFTER_SECONDS"]
+    deadline = now - timedelta(seconds=after)
+    batch = settings.EVIDENCE["SWEEP_BATCH"]
+    derive_ids = list(
+        EvidenceItem.objects.filter(derived_status=DerivedStatus.PENDING, uploaded_at__lte=deadline)
+        .order_by("pk").values_list("pk", flat=True)[:batch]
+    )
+    analyse_ids = list(
+        LogAnalysis.objects.filter(
+            Q(status=AnalysisStatus.PENDING, evidence__uploaded_at__lte=deadline)
+            | Q(status=AnalysisStatus.RUNNING, started_at__lte=deadline)
+        ).order_by("pk").values_list("evidence_id", flat=True)[:batch]
+    )
+    requeued = {
+        "display_copies": sum(_requeue(DERIVE_TASK, pk, hold_seconds=after) for pk in derive_ids),
+        "log_analyses": sum(_requeue(ANALYSE_TASK, pk, hold_seconds=after) for pk in analyse_ids),
+    }
+    if derive_ids or analyse_ids:
+        logger.info("evidence sweep: %s stranded display copies, %s stranded analyses; re-queued %s",
+                    len(derive_ids), len(analyse_ids), requeued)
+    return requeued
 
 
 # --- completeness -------------------------------------------------------------------------

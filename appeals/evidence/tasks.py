@@ -15,3 +15,10 @@ def derive_display_copies(item_id: int) -> str:
 def analyse_operation_log(item_id: int) -> str:
     analysis = evidence_services.evidence_analyse_log(item_id=item_id)
     return analysis.status
+
+
+@shared_task(name="appeals.tasks.evidence.sweep_stranded", ignore_result=True)
+def sweep_stranded() -> dict:
+    """Every few minutes (beat): queue again the display copies and log analyses a dead
+    worker left pending or running."""
+    return evidence_services.evidence_sweep_stranded()

@@ -3,6 +3,11 @@
 A row is written in the same transaction as the change that causes it, under a unique
 idempotency key, so a message is never lost (a sweeper re-enqueues rows a broker outage
 stranded) and never sent twice (a worker claims the row before calling the provider).
+
+Every kind of message is a row here: verification codes and links, the applicant's state
+mail, SLA warnings and breaches, surge alerts. `topic` + `topic_id` name the thing a message
+is about (e.g. "surge_alert", 12) so a capability can list its messages without this
+package knowing its models.
 """
 
 from django.db import models
@@ -42,6 +47,9 @@ class Message(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # What the message is about, for the capability that queued it ("" and None: not said).
+    topic = models.CharField(_("topic"), max_length=40, blank=True, default="", db_default="")
+    topic_id = models.BigIntegerField(_("topic id"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -50,6 +58,7 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["state", "updated_at"], name="message_sweep"),
             models.Index(fields=["appeal", "created_at"], name="message_appeal"),
+            models.Index(fields=["topic", "topic_id"], name="message_topic", condition=~models.Q(topic="")),
         ]
 
     def __str__(self) -> str:

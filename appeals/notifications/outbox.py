@@ -27,6 +27,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from kombu import pools
@@ -90,8 +91,11 @@ def _validate_recipient(channel: str, recipient: str) -> None:
 
 @transaction.atomic
 def message_queue(*, channel: str, recipient: str, template: str, params: dict | None = None, idempotency_key: str | None = None,
-                  appeal=None, challenge=None, language: str | None = None) -> Message:
-    """Write one outbox row and publish its delivery after commit. Idempotent per key."""
+                  appeal=None, challenge=None, language: str | None = None, topic: str = "", topic_id: int | None = None) -> Message:
+    """Write one outbox row and publish its delivery after commit. Idempotent per key.
+
+    `topic`/`topic_id` say what the message is about (a surge alert, an SLA notice) so the
+    capability that queued it can list its messages and their state."""
     _validate_recipient(channel, recipient)
     if not template:
         raise ValidationFailed(fields={"template": [_("Name the message template.")]})
@@ -107,6 +111,7 @@ def message_queue(*, channel: str, recipient: str, template: str, params: dict |
             message = Message.objects.create(
                 idempotency_key=idempotency_key, channel=channel, recipient=recipient, template=template, params=params,
                 appeal=appeal, challenge=challenge, language=rendering.normalise_language(language or get_language()),
+                topic=topic, topic_id=topic_id,
             )
     except IntegrityError:  # a concurrent caller queued the same key first
         return Message.objects.get(idempotency_key=idempotency_key)
@@ -162,13 +167,19 @@ def _build(message: Message, params: dict) -> _Payload:
                "X-Appeal-Desk-Message": message.idempotency_key}
     if params.get("reference"):
         headers["X-Appeal-Reference"] = params["reference"]
+    if message.topic:
+        headers["X-Appeal-Desk-Topic"] = f"{message.topic}:{message.topic_id or ''}"
     return _Payload(email=EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
                                        to=[message.recipient], headers=headers))
 
 
 def _lookup(message: Message) -> bool | None:
     if message.channel != Channel.SMS:
-        return None  # SMTP cannot say whether an interrupted send went through
+        # SMTP itself cannot say whether an interrupted send went through; a relay or mail
+        # provider that can be asked by Message-ID is plugged in as NOTIFICATIONS["EMAIL_LOOKUP"].
+        if not _conf("EMAIL_LOOKUP"):
+            return None
+        return import_string(_conf("EMAIL_LOOKUP"))(message_id=_message_id_header(message), recipient=message.recipient)
     return get_connection().lookup(SmsMessage(phone=message.recipient, template=message.template, out_id=message.idempotency_key))
 
 

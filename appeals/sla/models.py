@@ -1,5 +1,5 @@
 """Service levels: the policy per severity, the working-day calendar, each case's SLA clock,
-and the warning/breach notifications sent for it."""
+and the decision to send a warning/breach notice for it (the messages are outbox rows)."""
 
 from django.conf import settings
 from django.db import models
@@ -117,26 +117,21 @@ class AppealSla(models.Model):
 
 
 class SlaNotification(models.Model):
-    """One warning or breach notice for one case and stage, written before it is sent (so never twice)."""
+    """The decision to send one warning or breach notice for one case and stage: unique, so the
+    scan decides once. The messages themselves are outbox rows (topic "sla_notice", this id),
+    one per recipient, with their own delivery state."""
+
+    TOPIC = "sla_notice"
 
     class Kind(models.TextChoices):
         WARNING = "warning", _("80% of the allowed time used")
         BREACH = "breach", _("SLA breached")
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
-
     appeal = models.ForeignKey("appeals.Appeal", on_delete=models.CASCADE, related_name="sla_notifications")
     stage = models.CharField(max_length=20)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     recipients = models.JSONField(default=list)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

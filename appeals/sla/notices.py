@@ -1,18 +1,21 @@
-"""Warnings at 80% of the allowed time (to the assigned reviewer) and breach notices (to the
-managers): each once per case and stage. The SlaNotification row is written first under a
-unique (appeal, stage, kind) key; only a row that was inserted gets a send task queued."""
+"""Warnings once a share of the allowed time is used (to the assigned reviewer) and breach
+notices (to the managers): each once per case and stage.
+
+The scan decides: a SlaNotification row is written under a unique (appeal, stage, kind)
+key, and in the same transaction one outbox message per recipient (template `sla_warning`
+or `sla_breach`, key `sla:<appeal>:<stage>:<kind>:<recipient>`). Delivery, retries, the
+sweeper and the worker-death recovery are the outbox's (appeals.notifications.outbox)."""
 
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from appeals.core.models import Appeal, AppealState, User
-from appeals.shared.tasks import publish_on_commit
+from appeals.notifications.models import Channel, Message
+from appeals.notifications.outbox import message_queue
 from appeals.sla.models import AppealSla, SlaNotification
 from appeals.sla.selectors import warn_percent
 
@@ -20,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 REVIEW_STAGES = (AppealState.FIRST_REVIEW, AppealState.SECOND_REVIEW, AppealState.ESCALATED)
 Kind = SlaNotification.Kind
+TEMPLATES = {Kind.WARNING: "sla_warning", Kind.BREACH: "sla_breach"}
 
 
 def _managers() -> list[str]:
@@ -60,46 +64,37 @@ def sla_scan(*, now=None) -> dict:
                         )
                 except IntegrityError:
                     continue  # another scan got there first: the notice exists, it is sent once
-                publish_on_commit("appeals.tasks.send_sla_notification", notice.pk)
+                sla_notice_queue_messages(notice=notice)
                 queued[kind] += 1
     return {str(k): v for k, v in queued.items()}
 
 
-def _message(notice: SlaNotification) -> tuple[str, str]:
+def _params(notice: SlaNotification) -> dict:
     appeal, sla = notice.appeal, notice.appeal.sla
-    due = timezone.localtime(sla.due_at).strftime("%Y-%m-%d %H:%M") if sla.due_at else "-"
-    values = {"ref": appeal.reference, "due": due, "stage": AppealState(notice.stage).label, "severity": sla.severity,
-              "pct": warn_percent()}
-    if notice.kind == Kind.WARNING:
-        subject = _("[SLA warning] %(ref)s: %(pct)s%% of the allowed time used, due %(due)s") % values
-        body = _("Case %(ref)s (%(severity)s, %(stage)s) has used %(pct)s%% of its allowed time. It is due at %(due)s (Asia/Shanghai).") % values
-    else:
-        subject = _("[SLA breach] %(ref)s passed its due time %(due)s") % values
-        body = _("Case %(ref)s (%(severity)s, %(stage)s) was due at %(due)s (Asia/Shanghai) and is not decided.") % values
-    return subject, body
+    return {
+        "reference": appeal.reference,
+        "due": timezone.localtime(sla.due_at).strftime("%Y-%m-%d %H:%M") if sla.due_at else "-",
+        "stage": notice.stage,
+        "severity": sla.severity,
+        "warn_percent": warn_percent(),
+    }
 
 
-def sla_notification_send(*, notification_id: int) -> str:
-    """Send one notice at most once: claim the row (queued -> sending) before talking to SMTP."""
-    claimed = SlaNotification.objects.filter(pk=notification_id, state=SlaNotification.State.QUEUED).update(
-        state=SlaNotification.State.SENDING
-    )
-    if not claimed:
-        return "already handled"
-    notice = SlaNotification.objects.select_related("appeal", "appeal__sla").get(pk=notification_id)
+@transaction.atomic
+def sla_notice_queue_messages(*, notice: SlaNotification) -> list[Message]:
+    """One outbox email per recipient of the notice; idempotent (the keys are the notice's),
+    so a task queued by an earlier version for the same notice adds nothing."""
+    notice = SlaNotification.objects.select_related("appeal", "appeal__sla").get(pk=notice.pk)
     if not notice.recipients:
-        SlaNotification.objects.filter(pk=notice.pk).update(state=SlaNotification.State.FAILED, error="no recipients")
-        return "no recipients"
-    subject, body = _message(notice)
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, notice.recipients)
-    except ConnectionError:
-        # Nothing was delivered (server unreachable): hand the row back and let the task retry.
-        SlaNotification.objects.filter(pk=notice.pk).update(state=SlaNotification.State.QUEUED)
-        raise
-    except Exception as exc:
-        logger.exception("SLA notice %s failed", notice.pk)
-        SlaNotification.objects.filter(pk=notice.pk).update(state=SlaNotification.State.FAILED, error=str(exc)[:500])
-        return "failed"
-    SlaNotification.objects.filter(pk=notice.pk).update(state=SlaNotification.State.SENT, sent_at=timezone.now())
-    return "sent"
+        logger.warning("SLA %s notice for %s (%s): no recipient with an email address", notice.kind, notice.appeal.reference,
+                       notice.stage)
+        return []
+    params = _params(notice)
+    return [
+        message_queue(
+            channel=Channel.EMAIL, recipient=recipient, template=TEMPLATES[notice.kind], params=params,
+            idempotency_key=f"sla:{notice.appeal_id}:{notice.stage}:{notice.kind}:{recipient}",
+            language=settings.LANGUAGE_CODE, topic=SlaNotification.TOPIC, topic_id=notice.pk,
+        )
+        for recipient in notice.recipients
+    ]

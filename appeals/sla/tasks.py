@@ -1,4 +1,4 @@
-"""SLA entry points: the scan for warnings/breaches, sending one notice, automatic resolution."""
+"""SLA entry points: the scan for warnings/breaches (sent through the outbox), automatic resolution."""
 
 import logging
 
@@ -7,6 +7,7 @@ from celery import shared_task
 from appeals.core.models import Appeal
 from appeals.sla import auto_resolution, reports
 from appeals.sla import notices as sla_notifications
+from appeals.sla.models import SlaNotification
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +18,12 @@ def sla_scan() -> dict:
     return sla_notifications.sla_scan()
 
 
-@shared_task(name="appeals.tasks.send_sla_notification", autoretry_for=(ConnectionError,), retry_backoff=5, max_retries=5)
-def send_sla_notification(notification_id: int) -> str:
-    return sla_notifications.sla_notification_send(notification_id=notification_id)
+@shared_task(name="appeals.tasks.send_sla_notification")
+def send_sla_notification(notification_id: int) -> int:
+    """Kept for tasks the previous version queued: hands the notice to the outbox (idempotent).
+    The scan no longer queues this task; the outbox delivers the notice's messages."""
+    notice = SlaNotification.objects.filter(pk=notification_id).first()
+    return len(sla_notifications.sla_notice_queue_messages(notice=notice)) if notice else 0
 
 
 @shared_task(name="appeals.tasks.sla_auto_resolve")

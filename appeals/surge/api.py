@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals.core.models import Role
+from appeals.notifications.models import Message
 from appeals.surge import services as surge_services
-from appeals.surge.models import SurgeAlert, SurgeDimension, SurgeNotification, SurgeState
-from appeals.surge.selectors import surge_alert_get, surge_alerts_for, surge_volume, with_slice_labels
+from appeals.surge.models import SurgeAlert, SurgeDimension, SurgeState
+from appeals.surge.selectors import surge_alert_get, surge_alert_messages, surge_alerts_for, surge_volume, with_slice_labels
 
 
 class IsDesk(BasePermission):
@@ -61,19 +62,28 @@ class VolumeOut(serializers.Serializer):
 
 
 class NotificationOut(serializers.ModelSerializer):
+    """One outbox message about the alert: `status` is its delivery state, `error` the reason."""
+
+    status = serializers.ChoiceField(source="state", choices=Message._meta.get_field("state").choices, read_only=True)
+    error = serializers.CharField(source="reason", read_only=True)
+
     class Meta:
-        model = SurgeNotification
+        model = Message
         fields = ["channel", "recipient", "status", "attempts", "error", "sent_at"]
         read_only_fields = fields
 
 
 class AlertDetailOut(AlertOut):
     volume = serializers.SerializerMethodField()
-    notifications = NotificationOut(many=True, read_only=True)
+    notifications = serializers.SerializerMethodField()
 
     class Meta(AlertOut.Meta):
         fields = [*AlertOut.Meta.fields, "volume", "notifications"]
         read_only_fields = fields
+
+    @extend_schema_field(NotificationOut(many=True))
+    def get_notifications(self, alert):
+        return NotificationOut(surge_alert_messages(alert), many=True).data
 
     @extend_schema_field(VolumeOut)
     def get_volume(self, alert):

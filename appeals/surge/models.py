@@ -1,5 +1,6 @@
-"""Surge detection: the alerts a jump in appeal volume opens, their notifications, and the
-managers' thresholds (one row overriding settings.SURGE)."""
+"""Surge detection: the alerts a jump in appeal volume opens and the managers' thresholds (one
+row overriding settings.SURGE). The managers' messages about an alert are outbox rows
+(appeals.notifications, topic "surge_alert" and the alert's id)."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -91,6 +92,8 @@ class SurgeAlert(models.Model):
     def __str__(self) -> str:
         return f"{self.slice_label} @ {self.opened_at:%Y-%m-%d %H:%M}"
 
+    TOPIC = "surge_alert"
+
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_SURGE_STATES
@@ -101,38 +104,6 @@ class SurgeAlert(models.Model):
         if getattr(self, "_slice_label", None) is None:
             self._slice_label = slice_label(self.dimension, self.value)
         return self._slice_label
-
-
-class NotificationStatus(models.TextChoices):
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    SKIPPED = "skipped", _("Skipped")
-
-
-class SurgeNotification(models.Model):
-    """One message to one manager about one alert, claimed under a unique key before sending,
-    so a redelivered task never sends it twice."""
-
-    alert = models.ForeignKey(SurgeAlert, on_delete=models.PROTECT, related_name="notifications")
-    channel = models.CharField(_("channel"), max_length=10)  # "email" | "sms"
-    recipient = models.CharField(_("recipient"), max_length=254)
-    status = models.CharField(_("status"), max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.SENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("surge notification")
-        verbose_name_plural = _("surge notifications")
-        constraints = [
-            models.UniqueConstraint(fields=["alert", "channel", "recipient"], name="one_surge_notification_per_recipient"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel} {self.recipient}: {self.status}"
 
 
 class SurgeSettings(models.Model):

@@ -9,6 +9,7 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from appeals.core.models import Appeal, Enterprise
+from appeals.notifications.models import Message
 from appeals.shared.exceptions import NotFound
 from appeals.surge.models import SurgeAlert, SurgeDimension
 from appeals.surge.services import minute_of, minute_start, slice_label, slice_q
@@ -19,6 +20,11 @@ def surge_alerts_for(user) -> QuerySet[SurgeAlert]:
     if not user or not user.is_authenticated or not user.is_active or not user.is_desk:
         return SurgeAlert.objects.none()
     return SurgeAlert.objects.select_related("acknowledged_by", "resolved_by")
+
+
+def surge_alert_messages(alert: SurgeAlert) -> QuerySet[Message]:
+    """The managers' messages about one alert (outbox rows), in the order they were queued."""
+    return Message.objects.filter(topic=SurgeAlert.TOPIC, topic_id=alert.pk).order_by("created_at", "id")
 
 
 def surge_alert_get(*, user, pk) -> SurgeAlert:

@@ -24,11 +24,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -38,17 +36,15 @@ from appeals.audit.services import audit_object
 from appeals.core.models import Appeal, Role, User
 from appeals.core.models.appeal import CLOSED_STATES
 from appeals.core.workflow import Action
-from appeals.notifications.outbox import send_sms
+from appeals.notifications.models import Channel, Message
+from appeals.notifications.outbox import message_queue
 from appeals.shared.db import entry_point
 from appeals.shared.exceptions import InvalidTransition, NotFound, ValidationFailed
-from appeals.shared.tasks import publish_on_commit
 from appeals.shared.writes import require, snapshot, validate_model
 from appeals.surge.counters import DatabaseCounts, RedisCounts, redis_client, surge_counts  # noqa: F401
 from appeals.surge.models import (
     ACTIVE_SURGE_STATES,
-    NotificationStatus,
     SurgeAlert,
-    SurgeNotification,
     SurgeResolution,
     SurgeSettings,
     SurgeState,
@@ -174,7 +170,7 @@ def surge_alert_open(*, slice_: Slice, verdict: Verdict, policy: SurgePolicy, no
         .update(is_emergency=True)
     )
     audit_object(actor=None, action="surge.open", obj=alert, after={**_alert_snapshot(alert), "flagged_appeals": flagged})
-    publish_on_commit("appeals.tasks.surge_notify", alert.pk)
+    surge_notify_managers(alert=alert)  # outbox rows in this transaction, delivered after commit
     _emergency_changed()
     logger.warning("surge alert opened: %s, %d appeals in %d min (usual %.1f)", slice_, verdict.count, policy.window_minutes, verdict.usual)
     return alert
@@ -412,96 +408,45 @@ def surge_settings_update(*, by, **fields) -> SurgeSettings:
 # --- notifications -------------------------------------------------------------------------------------
 
 
-class SurgeDeliveryError(Exception):
-    """A message could not be handed to its provider; the task retries."""
-
-
-def _deliver_once(alert: SurgeAlert, channel: str, recipient: str, send) -> SurgeNotification:
-    """Claim (alert, channel, recipient) under a unique key, then send. A redelivered task
-    finds the claim and sends nothing; a failed send is released for the retry."""
-    try:
-        with transaction.atomic():
-            row, created = SurgeNotification.objects.get_or_create(alert=alert, channel=channel, recipient=recipient)
-    except IntegrityError:
-        row, created = SurgeNotification.objects.get(alert=alert, channel=channel, recipient=recipient), False
-    if not created:
-        claimed = SurgeNotification.objects.filter(pk=row.pk, status=NotificationStatus.FAILED).update(status=NotificationStatus.SENDING)
-        if not claimed:
-            return row
-    try:
-        send()
-    except Exception as exc:
-        SurgeNotification.objects.filter(pk=row.pk).update(status=NotificationStatus.FAILED, error=str(exc)[:1000], attempts=row.attempts + 1)
-        raise SurgeDeliveryError(f"{channel} to {recipient}: {exc}") from exc
-    SurgeNotification.objects.filter(pk=row.pk).update(status=NotificationStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1, error="")
-    row.refresh_from_db()
-    return row
-
-
 def _managers():
     return User.objects.filter(is_active=True, is_manager=True).order_by("pk")
 
 
-def surge_message(alert: SurgeAlert) -> tuple[str, str]:
-    """Subject and body of the managers' message: what jumped, by how much, since when."""
-    with translation.override(settings.LANGUAGE_CODE):
+def _surge_params(alert: SurgeAlert, language: str) -> dict:
+    """What the managers' email says: what jumped, by how much, since when, where to act."""
+    with translation.override(language):
         label = slice_label(alert.dimension, alert.value)
-        subject = _("Surge: appeal volume jumped (%(slice)s)") % {"slice": label}
-        ratio = (_("%(ratio)s times the usual level") % {"ratio": alert.ratio}) if alert.ratio else _("no usual traffic at this time")
-        body = "\n".join(
-            [
-                _("Appeal volume jumped: %(slice)s.") % {"slice": label},
-                _("%(count)s appeals in %(window)s minutes since %(since)s; usual level %(usual)s (%(ratio)s).")
-                % {
-                    "count": alert.count,
-                    "window": alert.window_minutes,
-                    "since": timezone.localtime(alert.window_start).strftime("%Y-%m-%d %H:%M"),
-                    "usual": f"{alert.usual:g}",
-                    "ratio": ratio,
-                },
-                _("Alert opened at %(opened)s. The emergency channel (hotline %(hotline)s) is active.")
-                % {"opened": timezone.localtime(alert.opened_at).strftime("%Y-%m-%d %H:%M"), "hotline": surge_policy().hotline},
-                _("Acknowledge or resolve it: %(url)s") % {"url": f"{settings.SURGE['SITE_URL'].rstrip('/')}/surge/{alert.pk}/"},
-            ]
-        )
-    return subject, body
-
-
-def _email_manager(alert: SurgeAlert, manager: User) -> None:
-    subject, body = surge_message(alert)
-    EmailMessage(subject=subject, body=body, to=[manager.email], headers={"X-Surge-Alert": str(alert.pk)}).send(fail_silently=False)
-
-
-def _sms_managers(alert: SurgeAlert) -> list[SurgeNotification]:
-    """SMS to every manager with a phone, through the outbox."""
-    params = {
-        "slice": slice_label(alert.dimension, alert.value),
-        "count": str(alert.count),
-        "window": str(alert.window_minutes),
+    return {
+        "slice": label,
+        "count": alert.count,
+        "window": alert.window_minutes,
+        "since": timezone.localtime(alert.window_start).strftime("%Y-%m-%d %H:%M"),
         "usual": f"{alert.usual:g}",
+        "ratio": f"{alert.ratio:g}" if alert.ratio else "",
+        "opened": timezone.localtime(alert.opened_at).strftime("%Y-%m-%d %H:%M"),
+        "hotline": surge_policy().hotline,
+        "url": f"{settings.SURGE['SITE_URL'].rstrip('/')}/surge/{alert.pk}/",
     }
-    sent = []
-    for manager in _managers().exclude(phone=""):
-        sent.append(
-            _deliver_once(alert, "sms", manager.phone, partial(send_sms, phone=manager.phone, template="surge_alert", params=params,
-                                                       idempotency_key=f"surge-{alert.pk}-sms-{manager.pk}"))
-        )
-    return sent
 
 
-def surge_notify_managers(*, alert_id: int) -> list[SurgeNotification]:
-    """Tell every manager once, by email (and SMS where a backend is installed)."""
-    alert = SurgeAlert.objects.get(pk=alert_id)
-    done, failures = [], []
-    for manager in _managers().exclude(email=""):
-        try:
-            done.append(_deliver_once(alert, "email", manager.email, partial(_email_manager, alert, manager)))
-        except SurgeDeliveryError as exc:
-            failures.append(exc)
-    try:
-        done.extend(_sms_managers(alert))
-    except SurgeDeliveryError as exc:
-        failures.append(exc)
-    if failures:
-        raise SurgeDeliveryError("; ".join(str(f) for f in failures))
-    return done
+@transaction.atomic
+def surge_notify_managers(*, alert: SurgeAlert) -> list[Message]:
+    """Queue one outbox message per manager per channel (email; SMS to those with a phone),
+    keyed `surge:<alert>:<channel>:<manager>`: calling it again queues nothing more. Delivery,
+    retries and worker-death recovery are the outbox's."""
+    language = settings.LANGUAGE_CODE
+    email = _surge_params(alert, language)
+    sms = {k: str(email[k]) for k in ("slice", "count", "window", "usual")}
+    queued = []
+    for manager in _managers():
+        for channel, recipient, params in ((Channel.EMAIL, manager.email, email), (Channel.SMS, manager.phone, sms)):
+            if not recipient:
+                continue
+            try:
+                queued.append(message_queue(
+                    channel=channel, recipient=recipient, template="surge_alert", params=params, language=language,
+                    idempotency_key=f"surge:{alert.pk}:{channel}:{manager.pk}", topic=SurgeAlert.TOPIC, topic_id=alert.pk,
+                ))
+            except ValidationFailed:  # one manager's unusable address must not stop the alert
+                logger.warning("surge alert %s: manager %s has an unusable %s address", alert.pk, manager.pk, channel)
+    return queued

@@ -1,10 +1,11 @@
-"""Surge tasks: the every-minute scan and the managers' notification."""
+"""Surge tasks: the every-minute scan (the managers' messages go through the outbox)."""
 
 import logging
 
 from celery import shared_task
 
 from appeals.surge import services as surge_services
+from appeals.surge.models import SurgeAlert
 
 logger = logging.getLogger(__name__)
 
@@ -18,17 +19,9 @@ def surge_scan() -> dict:
     return {"checked": report.checked, "opened": [a.pk for a in report.opened], "resolved": [a.pk for a in report.resolved]}
 
 
-@shared_task(
-    bind=True,
-    name="appeals.tasks.surge_notify",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=6,
-    autoretry_for=(surge_services.SurgeDeliveryError,),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-)
-def surge_notify(self, alert_id: int) -> int:
-    """Email (and SMS) the managers about one alert; idempotent per recipient and channel."""
-    return len(surge_services.surge_notify_managers(alert_id=alert_id))
+@shared_task(name="appeals.tasks.surge_notify", ignore_result=True)
+def surge_notify(alert_id: int) -> int:
+    """Kept for tasks the previous version queued: queue the managers' messages in the outbox
+    (idempotent per manager and channel). Opening an alert now writes them in its own transaction."""
+    alert = SurgeAlert.objects.filter(pk=alert_id).first()
+    return len(surge_services.surge_notify_managers(alert=alert)) if alert else 0

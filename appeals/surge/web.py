@@ -20,7 +20,14 @@ from appeals.core.models import Role
 from appeals.shared.exceptions import DomainError, NotFound, ValidationFailed
 from appeals.surge import services as surge_services
 from appeals.surge.models import SurgeState
-from appeals.surge.selectors import VolumeSeries, surge_alert_get, surge_alerts_for, surge_volume, with_slice_labels
+from appeals.surge.selectors import (
+    VolumeSeries,
+    surge_alert_get,
+    surge_alert_messages,
+    surge_alerts_for,
+    surge_volume,
+    with_slice_labels,
+)
 
 
 def _desk_only(request):
@@ -115,7 +122,7 @@ def surge_detail(request, pk):
             "alert": alert,
             "chart": volume_svg(series, opened_at=alert.opened_at, resolved_at=alert.resolved_at),
             "series": series,
-            "notifications": alert.notifications.all(),
+            "notifications": surge_alert_messages(alert),
             "can_act": request.user.has_role(Role.MANAGER),
         },
     )

@@ -175,6 +175,7 @@ BEAT_INTERVALS = {
     "sla-scan": env.float("BEAT_SLA_SCAN", default=60.0),
     "sla-auto-resolve": env.float("BEAT_SLA_AUTO_RESOLVE", default=300.0),
     "sla-report-snapshots": env.float("BEAT_SLA_REPORT_SNAPSHOTS", default=900.0),
+    "evidence-sweep": env.float("BEAT_EVIDENCE_SWEEP", default=300.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -255,6 +256,10 @@ NOTIFICATIONS = {
     "SWEEP_BATCH": 500,
     # Empty: Celery's default queue. Tests give their own workers a private queue.
     "QUEUE": env("NOTIFICATIONS_QUEUE", default=""),
+    # Dotted path of fn(*, message_id, recipient) -> True / False / None (cannot tell): asks the
+    # mail relay or provider whether an email whose worker died mid-send was accepted. Empty:
+    # such an email is marked failed with the reason, never sent blind a second time.
+    "EMAIL_LOOKUP": env("NOTIFICATIONS_EMAIL_LOOKUP", default=""),
 }
 
 # SMS backends work like EMAIL_BACKEND: console (default), locmem (tests), file, alibaba.
@@ -308,6 +313,11 @@ EVIDENCE = {
     "CHUNK_SIZE": 1 * _MB,
     # The completeness rules are a guard on submit; see EVIDENCE_REQUIRED below.
     "ENFORCE_COMPLETENESS_ON_SUBMIT": env.bool("EVIDENCE_ENFORCE_COMPLETENESS", default=True),
+    # A display copy still pending, or a log analysis pending or running, this long after it
+    # was queued belongs to a dead worker: the evidence sweep runs it again. Above
+    # CELERY_TASK_TIME_LIMIT, so a task still alive has been killed by its hard limit by then.
+    "SWEEP_AFTER_SECONDS": env.int("EVIDENCE_SWEEP_AFTER", default=600),
+    "SWEEP_BATCH": 200,
 }
 # Completeness: every appeal needs these kinds; some incidents need more.
 EVIDENCE_REQUIRED = {

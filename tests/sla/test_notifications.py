@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from appeals.core.services import appeals as svc
-from appeals.models import SlaNotification
+from appeals.models import Message, SlaNotification
 from appeals.sla.tasks import sla_scan
 from tests import factories
 from tests.conftest import wait_for
@@ -53,7 +53,8 @@ def test_warning_to_the_reviewer_and_breach_to_managers_once_per_stage(
               when=now - timedelta(hours=10))
 
     sla_scan.delay()
-    wait_for(lambda: SlaNotification.objects.filter(state="sent").count() == 2, timeout=30)
+    sla_messages = Message.objects.filter(topic=SlaNotification.TOPIC)
+    wait_for(lambda: sla_messages.filter(state="sent").count() == 2, timeout=30)
     wait_for(lambda: len(_sla_mails(smtp_server)) == 2)
     warning = _mails_to(smtp_server, "reviewer-1@example.com")
     assert len(warning) == 1
@@ -69,18 +70,20 @@ def test_warning_to_the_reviewer_and_breach_to_managers_once_per_stage(
     sla_scan.delay()
     sla_scan.delay()
     _drain()
-    assert len(_sla_mails(smtp_server)) == 2 and SlaNotification.objects.count() == 2
+    assert len(_sla_mails(smtp_server)) == 2 and SlaNotification.objects.count() == 2 and sla_messages.count() == 2
 
     # The warned case moves on to second review: its new assignee is warned for the new stage.
     svc.appeal_first_review(appeal=warned, by=first_reviewer, decision="approve")
     svc.appeal_claim(appeal=warned, by=second_reviewer)
     sla_scan.delay()
     wait_for(lambda: _mails_to(smtp_server, "reviewer-2@example.com"), timeout=30)
-    assert SlaNotification.objects.get(appeal=warned, stage="second_review", kind="warning").state == "sent"
+    notice = SlaNotification.objects.get(appeal=warned, stage="second_review", kind="warning")
+    wait_for(lambda: sla_messages.filter(topic_id=notice.pk, state="sent").exists(), timeout=30)
+    assert sla_messages.get(topic_id=notice.pk).idempotency_key == f"sla:{warned.pk}:second_review:warning:reviewer-2@example.com"
     assert len(_sla_mails(smtp_server)) == 3
 
 
-def test_a_notice_row_is_sent_once_even_if_the_task_is_delivered_twice(
+def test_a_notice_is_sent_once_even_if_the_previous_versions_task_is_delivered_twice(
     celery_worker, smtp_server, enterprise, enterprise_admin, manager
 ):
     from appeals.sla.tasks import send_sla_notification
@@ -90,8 +93,9 @@ def test_a_notice_row_is_sent_once_even_if_the_task_is_delivered_twice(
     case = file_case(admin=enterprise_admin, account=factories.AccountFactory(enterprise=enterprise), severity="minor",
                      when=now - timedelta(hours=30))
     notice = SlaNotification.objects.create(appeal=case, stage="first_review", kind="breach", recipients=["manager@example.com"])
+    send_sla_notification.delay(notice.pk)  # queued by the previous version: handed to the outbox
     send_sla_notification.delay(notice.pk)
-    send_sla_notification.delay(notice.pk)
-    wait_for(lambda: SlaNotification.objects.get(pk=notice.pk).state == "sent", timeout=30)
+    wait_for(lambda: Message.objects.filter(topic=SlaNotification.TOPIC, topic_id=notice.pk, state="sent").exists(), timeout=30)
     _drain()
     assert len(_mails_to(smtp_server, "manager@example.com")) == 1
+    assert Message.objects.filter(topic=SlaNotification.TOPIC).count() == 1

@@ -181,3 +181,96 @@ class FakeAlibabaSms:
     def sent_for(self, out_id: str) -> list[dict]:
         with self.lock:
             return [s for s in self.sent if s.get("OutId") == out_id]
+
+
+# --- a mail relay that can be asked whether it accepted a message --------------------------------
+
+
+class _RelayHandler:
+    def __init__(self, relay):
+        self.relay = relay
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+        with self.relay.lock:
+            self.relay.accepted.append({"to": list(envelope.rcpt_tos), "message": parsed,
+                                        "message_id": parsed["Message-ID"], "key": parsed["X-Appeal-Desk-Message"]})
+        self.relay.received.set()
+        if self.relay.delay_seconds:
+            # Committed to delivery, slow to say so: a worker can be killed while it waits.
+            await asyncio.sleep(self.relay.delay_seconds)
+        return "250 Message accepted for delivery"
+
+
+class _AnyPortController(Controller):
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class LoopbackMailRelay:
+    """SMTP on loopback plus a look-up API (GET /accepted?message_id=...), like a mail
+    provider's "find message by Message-ID": the outbox asks it (NOTIFICATIONS["EMAIL_LOOKUP"])
+    about an email whose worker died mid-send. `delay_seconds` holds the 250 reply after the
+    message has been accepted."""
+
+    def __init__(self):
+        self.accepted: list[dict] = []
+        self.lock = threading.Lock()
+        self.received = threading.Event()
+        self.delay_seconds = 0.0
+        self.smtp = _AnyPortController(_RelayHandler(self), hostname="127.0.0.1", port=0)
+        relay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                query = dict(parse_qsl(self.path.partition("?")[2]))
+                with relay.lock:
+                    found = any(a["message_id"] == query.get("message_id") for a in relay.accepted)
+                data = json.dumps({"accepted": found}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    @property
+    def lookup_url(self) -> str:
+        return f"http://127.0.0.1:{self.http.server_address[1]}/accepted"
+
+    def start(self):
+        self.smtp.start()
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.smtp.stop()
+        self.http.shutdown()
+        self.http.server_close()
+
+    def sent_for(self, key: str) -> list[dict]:
+        with self.lock:
+            return [a for a in self.accepted if a["key"] == key]
+
+
+def relay_lookup(*, message_id: str, recipient: str) -> bool | None:
+    """NOTIFICATIONS["EMAIL_LOOKUP"] for workers that mail through LoopbackMailRelay."""
+    import os
+    import urllib.parse
+    import urllib.request
+
+    url = os.environ["TEST_MAIL_RELAY_LOOKUP_URL"] + "?" + urllib.parse.urlencode({"message_id": message_id})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return bool(json.loads(response.read())["accepted"])
+    except OSError:
+        return None  # cannot tell: the outbox marks the message failed, never sends blind
