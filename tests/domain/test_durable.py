@@ -183,11 +183,17 @@ def test_messages_stranded_by_the_outage_are_published_by_the_sweeper_once_the_b
         appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
     finally:
         celery_app.conf.broker_url, celery_app._pool, celery_app.amqp._producer_pool = saved
-    stranded = sorted(Message.objects.filter(appeal=draft_appeal, state=MessageState.QUEUED).values_list("pk", flat=True))
-    assert len(stranded) == 2 and private_delivery_queue() == []
+    # The two proofs for the applicant, and one email to the manager per surge alert opened
+    # (one per surging slice; the manager has no phone, so no SMS).
+    stranded = sorted(Message.objects.filter(state=MessageState.QUEUED).values_list("pk", flat=True))
+    alerts = SurgeAlert.objects.count()
+    assert alerts >= 1
+    assert Message.objects.filter(appeal=draft_appeal, state=MessageState.QUEUED).count() == 2
+    assert Message.objects.filter(topic="surge_alert", state=MessageState.QUEUED, recipient=manager.email).count() == alerts
+    assert len(stranded) == 2 + alerts and private_delivery_queue() == []
 
     later = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS["SWEEP_AFTER_SECONDS"] + 1)
-    assert outbox.outbox_sweep(now=later) == 2
+    assert outbox.outbox_sweep(now=later) == 2 + alerts
     assert sorted(private_delivery_queue()) == stranded
 
 
