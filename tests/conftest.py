@@ -11,6 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import translation
 
 from appeals.core.services import appeals as appeal_services
 from appeals.notifications import sms
@@ -121,7 +122,7 @@ def intake_guards_off(settings):
 
 @pytest.fixture(autouse=True)
 def clean_shared_state():
-    """Each test starts from a clean Redis and clean in-process memos, whatever ran before it.
+    """Each test starts from a clean Redis and clean in-process state, whatever ran before it.
 
     Deletes every key of the test Redis database except the Celery broker's own (its queues,
     bindings and unacknowledged messages: a session worker listens on the same database, and
@@ -135,8 +136,11 @@ def clean_shared_state():
     forget_policy()
     sms.outbox.clear()
     shutil.rmtree(settings.SMS_FILE_PATH, ignore_errors=True)
+    # A request through LocaleMiddleware leaves its language active in the thread.
+    translation.deactivate()
     yield
     sms.outbox.clear()
+    translation.deactivate()
 
 
 _BROKER_KEY_MARKERS = ("_kombu.", "unacked")
