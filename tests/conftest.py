@@ -149,21 +149,19 @@ _BROKER_KEY_MARKERS = ("_kombu.", "unacked")
 def _reset_redis() -> None:
     if not settings.REDIS_URL:
         return
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = list(client.scan_iter(count=1000))
-    if not keys:
-        return
-    with client.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.type(key)
-        types = pipe.execute()
-    doomed = [
-        key for key, kind in zip(keys, types, strict=True)
-        # Broker queues are lists; nothing of the application's is.
-        if kind != b"list" and not any(marker in key.decode(errors="replace") for marker in _BROKER_KEY_MARKERS)
-    ]
-    for start in range(0, len(doomed), 1000):
-        client.delete(*doomed[start : start + 1000])
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        keys = list(client.scan_iter(count=1000))
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.type(key)
+            types = pipe.execute()
+        doomed = [
+            key for key, kind in zip(keys, types, strict=True)
+            # Broker queues are lists; nothing of the application's is.
+            if kind != b"list" and not any(marker in key.decode(errors="replace") for marker in _BROKER_KEY_MARKERS)
+        ]
+        for start in range(0, len(doomed), 1000):
+            client.delete(*doomed[start : start + 1000])
 
 
 # --- a real Celery worker ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 
 from .base import *  # noqa: E402,F401,F403
-from .base import BASE_DIR, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, REST_FRAMEWORK  # noqa: E402
+from .base import BASE_DIR, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, EVIDENCE, REST_FRAMEWORK, VERIFICATION  # noqa: E402
 
 # A thin backend that lets the test runner flush the append-only audit table
 # (production keeps the stock backend, where TRUNCATE is refused by the trigger).
@@ -34,3 +34,9 @@ if os.environ.get("TEST_WORKER_DATABASE_NAME"):
 # Fault tests run workers whose broker keys live under their own prefix, so a short
 # visibility timeout there never re-queues another worker's unacknowledged tasks.
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": os.environ.get("CELERY_BROKER_KEYPREFIX", "")}
+
+# Every intake guard on, as in production, whatever the shell exports (VERIFICATION_REQUIRED,
+# EVIDENCE_ENFORCE_COMPLETENESS). A test about the workflow alone opts out with the
+# `intake_guards_off` fixture (tests/conftest.py).
+VERIFICATION = {**VERIFICATION, "REQUIRED": True}
+EVIDENCE = {**EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": True}
