@@ -1,9 +1,10 @@
 """Cases that pass every intake guard, built through the real services (no state written by hand).
 
 `submitted_appeal` uploads one small valid file for each kind the completeness checklist asks
-for, submits, delivers the two verification messages in-process through the outbox (locmem
-SMS backend, Django's mail backend), reads the code and the link from what was delivered and
-answers both: the case then sits in first review exactly as a real applicant's would.
+for, submits, has the two verification messages delivered through the outbox (in-process with
+the locmem SMS backend and Django's mail backend, or by the session's worker when it would take
+them), reads the code and the link where they arrived and answers both: the case then sits in
+first review exactly as a real applicant's would.
 """
 
 import json
@@ -28,7 +29,7 @@ LINK_RE = re.compile(r"https?://\S+/verify/email/(?P<token>[^/\s]+)/")
 
 # What the session's Celery worker process delivers (tests/conftest.py starts it with the file
 # SMS backend writing to settings.SMS_FILE_PATH, and SMTP to the session's loopback server):
-# in a transactional test the worker may take a message before the test delivers it itself.
+# in a transactional test it takes the messages, and the test reads them there.
 worker_mailbox: list[dict] = []  # the session SMTP server's `messages`, once it runs
 session_worker_running = False  # set by tests/conftest.py's celery_worker_process
 
