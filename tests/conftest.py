@@ -1,17 +1,22 @@
 """Shared fixtures: named personas, a case at each stage, and a real Celery worker."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
-from django.test import override_settings
+from django.core.cache import caches
+from django.utils import translation
 
 from appeals.core.services import appeals as appeal_services
-from tests import factories
+from appeals.notifications import sms
+from appeals.surge.policy import forget_policy
+from tests import builders, factories
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,14 +85,17 @@ def draft_appeal(incident, enterprise_admin):
 
 
 @pytest.fixture
-def submitted_appeal(draft_appeal, enterprise_admin):
-    """Submitted and accepted into the first-review queue.
+def complete_draft(draft_appeal, enterprise_admin):
+    """A draft carrying one valid file for every kind the completeness checklist asks for."""
+    builders.attach_required_evidence(draft_appeal, enterprise_admin)
+    return draft_appeal
 
-    Verification (SMS code + email link) is waived for this one submit so the fixture lands
-    in first review; tests/verification/ exercises the real two proofs.
-    """
-    with override_settings(VERIFICATION={**settings.VERIFICATION, "REQUIRED": False}):
-        return appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+
+@pytest.fixture
+def submitted_appeal(draft_appeal, enterprise_admin):
+    """Submitted past every intake guard and waiting in the first-review queue: evidence
+    complete, SMS code and email link delivered through the outbox and answered."""
+    return builders.submitted_appeal(draft_appeal, enterprise_admin)
 
 
 @pytest.fixture
@@ -100,6 +108,62 @@ def second_review_appeal(claimed_appeal, first_reviewer):
     return appeal_services.appeal_first_review(appeal=claimed_appeal, by=first_reviewer, decision="approve")
 
 
+# --- the production configuration, and the explicit way out of it -----------------------------
+
+
+@pytest.fixture
+def intake_guards_off(settings):
+    """For a test about the workflow alone (the transition table, its events): this one test
+    submits without evidence and skips the two verification proofs. Every other test runs with
+    the guards the production settings have; build a satisfying case with tests/builders.py."""
+    settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": False}
+    settings.EVIDENCE = {**settings.EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": False}
+
+
+@pytest.fixture(autouse=True)
+def clean_shared_state():
+    """Each test starts from a clean Redis and clean in-process state, whatever ran before it.
+
+    Deletes every key of the test Redis database except the Celery broker's own (its queues,
+    bindings and unacknowledged messages: a session worker listens on the same database, and
+    Django's cache.clear() would be a FLUSHDB under it). That takes the Django cache (the
+    emergency flag, throttles) and the surge counters with it.
+    """
+    _reset_redis()
+    for cache in caches.all(initialized_only=True):
+        if not cache.__class__.__name__.startswith("Redis"):
+            cache.clear()
+    forget_policy()
+    sms.outbox.clear()
+    shutil.rmtree(settings.SMS_FILE_PATH, ignore_errors=True)
+    # A request through LocaleMiddleware leaves its language active in the thread.
+    translation.deactivate()
+    yield
+    sms.outbox.clear()
+    translation.deactivate()
+
+
+_BROKER_KEY_MARKERS = ("_kombu.", "unacked")
+
+
+def _reset_redis() -> None:
+    if not settings.REDIS_URL:
+        return
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        keys = list(client.scan_iter(count=1000))
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.type(key)
+            types = pipe.execute()
+        doomed = [
+            key for key, kind in zip(keys, types, strict=True)
+            # Broker queues are lists; nothing of the application's is.
+            if kind != b"list" and not any(marker in key.decode(errors="replace") for marker in _BROKER_KEY_MARKERS)
+        ]
+        for start in range(0, len(doomed), 1000):
+            client.delete(*doomed[start : start + 1000])
+
+
 # --- a real Celery worker ---------------------------------------------------------------------
 
 
@@ -109,7 +173,9 @@ def smtp_server():
     from tests.smtp import LoopbackSMTP
 
     server = LoopbackSMTP()
+    builders.worker_mailbox = server.messages
     yield server
+    builders.worker_mailbox = []
     server.stop()
 
 
@@ -131,6 +197,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_server):
         "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": smtp_server.host,
         "EMAIL_PORT": str(smtp_server.port),
+        # SMS as JSON files the tests can read back (tests/builders.py: last_sms_code).
+        "SMS_BACKEND": "appeals.notifications.sms.backends.filebased.SmsBackend",
+        "SMS_FILE_PATH": settings.SMS_FILE_PATH,
     }
     with django_db_blocker.unblock():
         app.control.purge()
@@ -149,7 +218,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_server):
     else:
         proc.kill()
         raise RuntimeError("celery worker did not answer a ping within 60 s")
+    builders.session_worker_running = True
     yield proc
+    builders.session_worker_running = False
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -163,7 +234,6 @@ def celery_worker(celery_worker_process, transactional_db):
     """The session's worker, drained after each test: its teardown runs before the database
     flush, so a task still running from this test never races the next test's TRUNCATE."""
     yield celery_worker_process
-    import redis
     from django.conf import settings as dj
 
     from config.celery import app

@@ -7,7 +7,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 
 from .base import *  # noqa: E402,F401,F403
-from .base import BASE_DIR, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, REST_FRAMEWORK  # noqa: E402
+from .base import BASE_DIR, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, EVIDENCE, REST_FRAMEWORK, VERIFICATION  # noqa: E402
 
 # A thin backend that lets the test runner flush the append-only audit table
 # (production keeps the stock backend, where TRUNCATE is refused by the trigger).
@@ -22,6 +22,8 @@ MEDIA_ROOT = BASE_DIR / ".test-media" / os.environ.get("TEST_DB_NAME", "test_app
 EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # Worker processes the tests start may choose another SMS backend through the environment.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "appeals.notifications.sms.backends.locmem.SmsBackend")
+# Where the session's worker (file SMS backend) writes, and where the tests read it back.
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / ".test-sms" / os.environ.get("TEST_DB_NAME", "test_appeals")))
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "token": "10000/min"}}
 LANGUAGE_CODE = "en"
 
@@ -33,14 +35,8 @@ if os.environ.get("TEST_WORKER_DATABASE_NAME"):
 # visibility timeout there never re-queues another worker's unacknowledged tasks.
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": os.environ.get("CELERY_BROKER_KEYPREFIX", "")}
 
-# Intake guards that arrive with later capabilities (the two verification proofs, evidence
-# completeness) are off by default here so that workflow, API and page tests exercise the
-# workflow itself; tests/verification/ and tests/evidence/ switch their guard back on.
-# (A single test with every guard on at once is still to be written.)
-VERIFICATION = {**VERIFICATION, "REQUIRED": False}  # noqa: F405
-
-# Other capabilities' suites submit appeals without any files; the evidence suite turns
-# the completeness guard on for itself (tests/evidence/conftest.py).
-from .base import EVIDENCE  # noqa: E402
-
-EVIDENCE = {**EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": False}
+# Every intake guard on, as in production, whatever the shell exports (VERIFICATION_REQUIRED,
+# EVIDENCE_ENFORCE_COMPLETENESS). A test about the workflow alone opts out with the
+# `intake_guards_off` fixture (tests/conftest.py).
+VERIFICATION = {**VERIFICATION, "REQUIRED": True}
+EVIDENCE = {**EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": True}

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from appeals.core.services import appeals as svc
 from appeals.models import Appeal
-from tests import factories
+from tests import builders, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def _file(admin, *, kind="short_ban", severity="medium", platform="wecom", phone
     account = factories.AccountFactory(enterprise=admin.enterprise, platform=platform)
     incident = factories.IncidentFactory(account=account, created_by=admin, kind=kind, severity=severity)
     appeal = svc.appeal_create(by=admin, incident=incident, statement="Please.", contact_phone=phone)
-    return svc.appeal_submit(appeal=appeal, by=admin) if submit else appeal
+    return builders.submitted_appeal(appeal, admin) if submit else appeal
 
 
 @pytest.fixture

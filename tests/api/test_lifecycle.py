@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from appeals.models import Appeal, AuditEvent
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +34,21 @@ def test_full_lifecycle_through_the_api(api_as, enterprise_admin, first_reviewer
     assert [a["verb"] for a in r.json()["available_actions"]] == ["submit", "withdraw"]
 
     r = admin.post(f"/api/v1/appeals/{reference}/submit/")
+    assert r.status_code == 409 and r.json()["code"] == "evidence_incomplete"
+    assert len(builders.upload_required_evidence(admin, Appeal.objects.get(reference=reference))) == 5  # severe: the log too
+    r = admin.post(f"/api/v1/appeals/{reference}/submit/")
     assert r.status_code == 200, r.json()
-    assert r.json()["state"] == "first_review"
+    assert r.json()["state"] == "submitted"  # waiting for the SMS code and the email link
+
+    builders.deliver_queued()
+    enterprise = enterprise_admin.enterprise
+    r = admin.post(f"/api/v1/appeals/{reference}/verification/code/",
+                   {"code": builders.last_sms_code(enterprise.legal_rep_mobile)}, format="json")
+    assert r.status_code == 200, r.json()
+    r = api_as(None).post("/api/v1/verification/email/confirm/", {"token": builders.last_email_token(enterprise.admin_email)},
+                          format="json")
+    assert r.status_code == 200, r.json()
+    assert admin.get(f"/api/v1/appeals/{reference}/").json()["state"] == "first_review"
 
     r1 = api_as(first_reviewer)
     r = r1.get("/api/v1/appeals/", {"state": "first_review"})

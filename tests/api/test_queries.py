@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appeals.core.services import appeals as svc
-from tests import factories
+from tests import builders, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def many_appeals(enterprise, enterprise_admin, first_reviewer, second_reviewer):
         incident = factories.IncidentFactory(account=accounts[i % 3], created_by=enterprise_admin)
         appeal = svc.appeal_create(by=enterprise_admin, incident=incident, statement=f"Appeal {i}",
                                    contact_phone=f"136{i:08d}")
-        appeal = svc.appeal_submit(appeal=appeal, by=enterprise_admin)
+        appeal = builders.submitted_appeal(appeal, enterprise_admin)
         if i % 2:  # half of them carry reviewers, so the reviewer joins are exercised
             appeal = svc.appeal_claim(appeal=appeal, by=first_reviewer)
             appeal = svc.appeal_first_review(appeal=appeal, by=first_reviewer, decision="approve")

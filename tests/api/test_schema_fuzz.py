@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
 from appeals.core.services import appeals as svc
-from tests import factories
+from tests import builders, factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -37,7 +37,7 @@ def fuzz_world(enterprise, enterprise_admin, first_reviewer, second_reviewer, ma
         appeal = svc.appeal_create(by=enterprise_admin, incident=incident, statement=f"Statement {i}",
                                    contact_phone=f"1350000{i:04d}")
         if i >= 1:
-            appeal = svc.appeal_submit(appeal=appeal, by=enterprise_admin)
+            appeal = builders.submitted_appeal(appeal, enterprise_admin)
         if i >= 2:
             appeal = svc.appeal_claim(appeal=appeal, by=first_reviewer)
         if i == 3:

@@ -44,7 +44,7 @@ ENDPOINTS = {
     "appeal-timeline":  ("get",   lambda c: f"/api/v1/appeals/{c.reference}/timeline/",           "first_review", None),
     "appeal-create":    ("post",  lambda c: "/api/v1/appeals/",                                    "first_review", _appeal_body),
     "appeal-edit":      ("patch", lambda c: f"/api/v1/appeals/{c.reference}/",                    "draft", _phone_body),
-    "submit":           ("post",  lambda c: f"/api/v1/appeals/{c.reference}/submit/",             "draft", None),
+    "submit":           ("post",  lambda c: f"/api/v1/appeals/{c.reference}/submit/",             "complete_draft", None),
     "withdraw":         ("post",  lambda c: f"/api/v1/appeals/{c.reference}/withdraw/",           "first_review", None),
     "resubmit":         ("post",  lambda c: f"/api/v1/appeals/{c.reference}/resubmit/",           "needs_info", None),
     "claim":            ("post",  lambda c: f"/api/v1/appeals/{c.reference}/claim/",              "first_review", None),
@@ -98,7 +98,7 @@ EXPECTED = {
 }
 assert set(EXPECTED) == set(ENDPOINTS)
 
-STAGE_FIXTURE = {"draft": "draft_appeal", "first_review": "submitted_appeal", "claimed": "claimed_appeal",
+STAGE_FIXTURE = {"draft": "draft_appeal", "complete_draft": "complete_draft", "first_review": "submitted_appeal", "claimed": "claimed_appeal",
                  "needs_info": "needs_info_appeal", "escalated": "escalated_appeal",
                  "second_claimed": "second_claimed_appeal"}
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from appeals.models import Appeal, AppealState, AuditEvent, BanIncident, MessagingAccount
-from tests import factories
+from tests import builders, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -146,6 +146,7 @@ def test_sixth_appeal_per_phone_per_month_is_refused(api_as, enterprise_admin, a
         incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)
         ref = client.post("/api/v1/appeals/", {"incident": incident.pk, "statement": f"s{i}", "contact_phone": "13600000000"},
                           format="json").json()["reference"]
+        builders.upload_required_evidence(client, Appeal.objects.get(reference=ref))
         assert client.post(f"/api/v1/appeals/{ref}/submit/").status_code == 200
     incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)
     r = client.post("/api/v1/appeals/", {"incident": incident.pk, "statement": "six", "contact_phone": "13600000000"},

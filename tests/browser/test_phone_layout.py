@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from appeals.core.services import appeals as appeal_services
-from tests import factories
+from tests import builders, factories
 from tests.browser.test_lifecycle import CHROMIUM_ARGS, PASSWORD, PHONE
 
 
@@ -19,7 +19,7 @@ def cases(transactional_db):
     for i in range(3):
         incident = factories.IncidentFactory(account=account, created_by=admin, notice_text="通知" * 80 + "https://example.com/" + "x" * 120)
         appeal = appeal_services.appeal_create(by=admin, incident=incident, statement="说明" * 200 + "y" * 150, contact_phone=f"1370000000{i}")
-        appeal = appeal_services.appeal_submit(appeal=appeal, by=admin)
+        appeal = builders.submitted_appeal(appeal, admin)
         refs.append(appeal.reference)
     appeal_services.appeal_claim(appeal=appeal, by=r1)
     return refs

@@ -9,7 +9,7 @@ from appeals.core.selectors import prior_incidents
 from appeals.core.services import appeals as svc
 from appeals.models import Appeal
 from appeals.shared.exceptions import GuardFailed, ValidationFailed
-from tests import factories
+from tests import builders, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def test_sixth_appeal_per_phone_per_month_is_refused(enterprise_admin, account):
     for _ in range(5):
         incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)
         appeal = svc.appeal_create(by=enterprise_admin, incident=incident, statement="s", contact_phone=phone)
+        builders.attach_required_evidence(appeal, enterprise_admin)
         svc.appeal_submit(appeal=appeal, by=enterprise_admin)
     incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)
     with pytest.raises(ValidationFailed) as exc:
@@ -60,6 +61,7 @@ def test_phone_limit_is_also_a_submit_guard(enterprise_admin, account):
     for _ in range(6):
         incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)
         drafts.append(svc.appeal_create(by=enterprise_admin, incident=incident, statement="s", contact_phone=phone))
+        builders.attach_required_evidence(drafts[-1], enterprise_admin)
     for appeal in drafts[:5]:
         svc.appeal_submit(appeal=appeal, by=enterprise_admin)
     with pytest.raises(GuardFailed) as exc:
@@ -72,6 +74,7 @@ def test_last_months_appeals_do_not_count(enterprise_admin, account):
     for _ in range(5):
         incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)
         appeal = svc.appeal_create(by=enterprise_admin, incident=incident, statement="s", contact_phone=phone)
+        builders.attach_required_evidence(appeal, enterprise_admin)
         svc.appeal_submit(appeal=appeal, by=enterprise_admin)
     Appeal.objects.filter(contact_phone=phone).update(submitted_at=timezone.now() - timedelta(days=40))
     incident = factories.IncidentFactory(account=account, created_by=enterprise_admin)

@@ -86,7 +86,8 @@ def test_deleted_row_is_detected(manager):
     assert report.broken_position == events[2].position and "missing" in report.reason
 
 
-def test_transition_is_audited_with_ip(client, enterprise_admin, draft_appeal):
+def test_transition_is_audited_with_ip(client, enterprise_admin, complete_draft):
+    draft_appeal = complete_draft
     from appeals.core.services.appeals import appeal_submit
     from appeals.shared.context import request_ip
 

@@ -8,7 +8,7 @@ from django.db import connections
 from appeals.core.services import appeals as svc
 from appeals.models import Appeal, AppealEvent
 from appeals.shared.exceptions import GuardFailed
-from tests import factories
+from tests import builders, factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,8 +40,8 @@ def _race(appeal_pk, users):
 def test_exactly_one_of_two_simultaneous_claims_wins(trial):
     admin = factories.UserFactory(enterprise=factories.EnterpriseFactory())
     incident = factories.IncidentFactory(account__enterprise=admin.enterprise, created_by=admin)
-    appeal = svc.appeal_submit(
-        appeal=svc.appeal_create(by=admin, incident=incident, statement="s", contact_phone="13812340000"), by=admin
+    appeal = builders.submitted_appeal(
+        svc.appeal_create(by=admin, incident=incident, statement="s", contact_phone="13812340000"), admin
     )
     r1 = factories.UserFactory(is_first_reviewer=True)
     r2 = factories.UserFactory(is_first_reviewer=True)

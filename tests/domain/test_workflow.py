@@ -6,14 +6,16 @@ from appeals.core.services import appeals as svc
 from appeals.core.workflow import TABLE, Action, apply_transition, register_guard
 from appeals.models import AppealEvent, AppealState, AuditEvent
 from appeals.shared.exceptions import GuardFailed, InvalidTransition, PermissionDenied, ValidationFailed
+from tests import builders
 
 S = AppealState
 pytestmark = pytest.mark.django_db
 
 
-def test_submit_moves_draft_into_first_review_queue_with_timeline(draft_appeal, enterprise_admin, settings):
-    settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": False}  # the two proofs: tests/verification/
-    appeal = svc.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+def test_submit_moves_draft_into_first_review_queue_with_timeline(complete_draft, enterprise_admin):
+    appeal = svc.appeal_submit(appeal=complete_draft, by=enterprise_admin)
+    assert appeal.state == S.SUBMITTED  # held until both proofs are given
+    appeal = builders.pass_verification(appeal, by=enterprise_admin)
     assert appeal.state == S.FIRST_REVIEW
     assert appeal.submitted_at is not None
     events = list(AppealEvent.objects.filter(appeal=appeal).values_list("action", "from_state", "to_state"))
@@ -122,7 +124,8 @@ def test_every_pair_outside_the_table_is_refused_with_409(state, action, draft_a
     assert draft_appeal.state == state
 
 
-def test_pluggable_guard_refuses_submit(draft_appeal, enterprise_admin):
+def test_pluggable_guard_refuses_submit(complete_draft, enterprise_admin):
+    draft_appeal = complete_draft  # passes the registered guards; only this test's guard refuses
     calls = []
 
     def needs_paperwork(appeal, by, data):
@@ -142,10 +145,9 @@ def test_pluggable_guard_refuses_submit(draft_appeal, enterprise_admin):
     assert not AppealEvent.objects.filter(appeal=draft_appeal).exists()
 
 
-def test_intake_guard_holds_case_in_submitted(draft_appeal, enterprise_admin, settings):
+@pytest.mark.usefixtures("intake_guards_off")  # the guard mechanism alone: only this test's guard holds the case
+def test_intake_guard_holds_case_in_submitted(draft_appeal, enterprise_admin):
     from appeals.core import workflow
-
-    settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": False}  # only this test's guard holds it
 
     def unverified(appeal, by, data):
         raise GuardFailed("not verified", code="unverified")

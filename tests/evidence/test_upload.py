@@ -9,6 +9,7 @@ from django.core.files.storage import storages
 from appeals.evidence import services as svc
 from appeals.models import AuditEvent, EvidenceItem, LogAnalysis
 from appeals.shared.exceptions import GuardFailed, PermissionDenied, ValidationFailed
+from tests import builders
 from tests.evidence import files
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,7 @@ def test_evidence_is_immutable_after_submission_but_may_be_added_in_needs_info(
     assert err.value.code == "evidence_locked"
     with pytest.raises(GuardFailed):
         svc.evidence_upload(appeal=appeal, by=enterprise_admin, kind="other", file=files.upload("a.png", files.image_bytes("PNG")))
+    appeal = builders.pass_verification(appeal, by=enterprise_admin)
     appeal = appeal_services.appeal_claim(appeal=appeal, by=first_reviewer)
     from appeals.core.workflow import Action, apply_transition
 

@@ -10,7 +10,7 @@ import time_machine
 from appeals.core.services import appeals as appeal_services
 from appeals.core.services import appeals as svc
 from appeals.sla.calendar import work_calendar_seed
-from tests import factories
+from tests import builders, factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _phones = itertools.count(1)
@@ -28,13 +28,14 @@ def china_calendar(db):
 
 
 def file_case(*, admin, account, severity: str, when: datetime, kind: str = "short_ban"):
-    """File and submit an appeal at `when`; it enters first review at that moment."""
+    """File and submit an appeal at `when` (evidence complete, both proofs given at that same
+    moment): it enters first review then."""
     with time_machine.travel(when, tick=False):
         incident = factories.IncidentFactory(account=account, created_by=admin, severity=severity, kind=kind, banned_at=when)
         appeal = appeal_services.appeal_create(
             by=admin, incident=incident, statement="请求解封", contact_phone=f"135{next(_phones):08d}"
         )
-        return appeal_services.appeal_submit(appeal=appeal, by=admin)
+        return builders.submitted_appeal(appeal, admin)
 
 
 def act(when: datetime, fn, **kwargs):

@@ -20,7 +20,7 @@ from tests.sla.conftest import file_case
 pytestmark = pytest.mark.django_db
 
 # The three conditions verification and evidence register; here they read a per-test table so
-# that each can fail alone (tests/test_end_to_end.py drives the real ones).
+# that each can fail alone (test_real_conditions_... below drives the real ones).
 PLUGGED = ("applicant_verified", "evidence_complete", "no_risk_flags")
 
 
@@ -84,6 +84,12 @@ def test_an_incident_older_than_six_months_does_not_count(enterprise_admin, acco
     factories.IncidentFactory(account=account, created_by=enterprise_admin, banned_at=timezone.now() - timedelta(days=200))
     appeal = file_case(admin=enterprise_admin, account=account, severity="minor", when=timezone.now())
     assert auto_resolution_rule(appeal) == (True, [])
+
+
+def test_real_conditions_hold_for_a_case_that_passed_the_intake_guards(minor_case):
+    """No stand-ins: the evidence, verification and risk conditions as registered by their plug-ins."""
+    assert auto_resolution_rule(minor_case) == (True, [])
+    assert appeal_auto_resolve(appeal=minor_case).state == AppealState.APPROVED
 
 
 def test_unregistered_required_condition_never_approves(minor_case, monkeypatch):

@@ -203,10 +203,9 @@ def test_decision_stops_the_clock_and_records_compliance(enterprise_admin, accou
     assert sla.running_since is None and sla.spent_clock_seconds == 25 * 3600
 
 
-def test_withdrawn_before_review_has_no_compliance(enterprise_admin, draft_appeal):
-    from appeals.core.workflow import Action, apply_transition
-
-    apply_transition(appeal=draft_appeal, action=Action.SUBMIT, by=enterprise_admin)
-    svc.appeal_withdraw(appeal=draft_appeal, by=enterprise_admin)
-    sla = AppealSla.objects.get(appeal=draft_appeal)
+def test_withdrawn_before_review_has_no_compliance(enterprise_admin, complete_draft):
+    appeal = svc.appeal_submit(appeal=complete_draft, by=enterprise_admin)
+    assert appeal.state == "submitted"  # still waiting for the two proofs
+    svc.appeal_withdraw(appeal=appeal, by=enterprise_admin)
+    sla = AppealSla.objects.get(appeal=appeal)
     assert sla.started_at is None and sla.met is None and sla.outcome == "withdrawn"

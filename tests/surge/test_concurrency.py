@@ -9,7 +9,7 @@ from django.utils import timezone
 from appeals.core.services import appeals as appeal_services
 from appeals.models import AuditEvent, SurgeAlert
 from appeals.surge import services as surge
-from tests import factories
+from tests import builders, factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -56,6 +56,7 @@ def test_many_concurrent_submissions_open_exactly_one_alert_per_slice(enterprise
         drafts.append(
             appeal_services.appeal_create(by=enterprise_admin, incident=incident, statement="Ban wave", contact_phone=f"1370000{i:04d}")
         )
+        builders.attach_required_evidence(drafts[-1], enterprise_admin)
 
     # Each thread submits through the real workflow; the listener counts in Redis after commit.
     run_together(len(drafts), lambda i: appeal_services.appeal_submit(appeal=drafts[i], by=enterprise_admin))

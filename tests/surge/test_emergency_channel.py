@@ -9,7 +9,7 @@ from appeals.core.services import appeals as appeal_services
 from appeals.models import AuditEvent
 from appeals.surge import services as surge
 from appeals.surge.context import emergency
-from tests import factories
+from tests import builders, factories
 from tests.surge.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def file_and_submit(enterprise, admin, phone, django_capture_on_commit_callbacks
     incident = factories.IncidentFactory(account=factories.AccountFactory(enterprise=enterprise), created_by=admin)
     draft = appeal_services.appeal_create(by=admin, incident=incident, statement="Please lift the ban.", contact_phone=phone)
     with django_capture_on_commit_callbacks(execute=True):
-        return appeal_services.appeal_submit(appeal=draft, by=admin)
+        return builders.submitted_appeal(draft, admin)  # evidence complete, both proofs given
 
 
 def banner(user):

@@ -1,24 +1,16 @@
 """Fixtures for verification: in-process delivery with the locmem backends, real loopback servers."""
 
-import re
-
 import pytest
-from django.core import mail
 
 from appeals.core.services import appeals as appeal_services
-from appeals.models import Message, MessageState
 from appeals.notifications import sms
-from appeals.notifications.outbox import message_deliver
+from tests.builders import LINK_RE, deliver_queued  # noqa: F401  (the suite's modules import them from here)
+from tests.builders import last_email_token as last_token
+from tests.builders import last_sms_code as last_code
 
 from .servers import FakeAlibabaSms, LoopbackSMTP
 
-LINK_RE = re.compile(r"https?://\S+/verify/email/(?P<token>[^/\s]+)/")
-
-
-@pytest.fixture(autouse=True)
-def verification_required(settings):
-    """This suite is about the two proofs: the intake guard is on (test settings default it off)."""
-    settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": True}
+__all__ = ["LINK_RE", "deliver_queued", "last_code", "last_token"]
 
 
 @pytest.fixture(autouse=True)
@@ -28,34 +20,10 @@ def sms_outbox():
     sms.outbox.clear()
 
 
-def deliver_queued() -> list:
-    """Run the delivery service in-process for every queued message (what a worker would do)."""
-    results = []
-    for pk in Message.objects.filter(state=MessageState.QUEUED).order_by("id").values_list("pk", flat=True):
-        results.append(message_deliver(message_id=pk))
-    return results
-
-
-def last_code(phone: str | None = None) -> str:
-    for message in reversed(sms.outbox):
-        if phone is None or message.phone == phone:
-            return message.params["code"]
-    raise AssertionError("no SMS with a code in the outbox")
-
-
-def last_token(to: str | None = None) -> str:
-    for message in reversed(mail.outbox):
-        if to is None or to in message.to:
-            match = LINK_RE.search(message.body)
-            if match:
-                return match.group("token")
-    raise AssertionError("no email with a verification link in the outbox")
-
-
 @pytest.fixture
-def pending_appeal(draft_appeal, enterprise_admin):
-    """Submitted and waiting for both proofs, with the code and link delivered (locmem)."""
-    appeal = appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+def pending_appeal(complete_draft, enterprise_admin):
+    """Submitted (evidence complete) and waiting for both proofs, with the code and link delivered (locmem)."""
+    appeal = appeal_services.appeal_submit(appeal=complete_draft, by=enterprise_admin)
     deliver_queued()
     return appeal
 

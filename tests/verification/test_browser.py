@@ -41,10 +41,10 @@ def private_queue(settings):
         conn.default_channel.client.delete(name)
 
 
-def test_admin_confirms_email_from_the_link(live_server, settings, private_queue, browser_page, draft_appeal, enterprise_admin,
+def test_admin_confirms_email_from_the_link(live_server, settings, private_queue, browser_page, complete_draft, enterprise_admin,
                                             enterprise):
     settings.SITE_URL = live_server.url
-    appeal = appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+    appeal = appeal_services.appeal_submit(appeal=complete_draft, by=enterprise_admin)
     deliver_queued()
     link = LINK_RE.search(mail.outbox[-1].body).group(0)
     assert link.startswith(live_server.url)

@@ -8,6 +8,7 @@ from django.utils import translation
 from appeals.core.services import appeals as appeal_services
 from appeals.models import AppealState
 from appeals.verification import services as svc
+from tests import builders
 
 from .conftest import LINK_RE, deliver_queued
 
@@ -36,14 +37,19 @@ def _only(smtp, to):
     return found[-1]["message"]
 
 
+def _link_from(smtp):
+    """Read the verification link where it arrived: the loopback SMTP server."""
+    return lambda appeal: LINK_RE.search(_only(smtp, appeal.enterprise.admin_email).get_content()).group("token")
+
+
 def _subject(msg) -> str:
     # Python's compat32 folding puts a long encoded Subject on a continuation line
     # ("Subject: \n =?utf-8?b?...?="); the decoded value then starts with that fold's space.
     return msg["Subject"].strip()
 
 
-def test_english_verification_email_over_smtp(smtp, draft_appeal, enterprise_admin, enterprise, settings):
-    appeal = _submit(draft_appeal, enterprise_admin, "en")
+def test_english_verification_email_over_smtp(smtp, complete_draft, enterprise_admin, enterprise, settings):
+    appeal = _submit(complete_draft, enterprise_admin, "en")
     msg = _only(smtp, enterprise.admin_email)
     assert _subject(msg) == f"Appeal {appeal.reference} submitted: please confirm your email address"
     assert msg["From"] == settings.DEFAULT_FROM_EMAIL and msg["To"] == enterprise.admin_email
@@ -56,8 +62,8 @@ def test_english_verification_email_over_smtp(smtp, draft_appeal, enterprise_adm
     assert svc.verification_confirm_email(token=link.group("token")).status == "verified"
 
 
-def test_chinese_verification_email_over_smtp(smtp, draft_appeal, enterprise_admin, enterprise):
-    appeal = _submit(draft_appeal, enterprise_admin, "zh-hans")
+def test_chinese_verification_email_over_smtp(smtp, complete_draft, enterprise_admin, enterprise):
+    appeal = _submit(complete_draft, enterprise_admin, "zh-hans")
     msg = _only(smtp, enterprise.admin_email)
     assert _subject(msg) == f"申诉 {appeal.reference} 已提交：请确认您的邮箱"
     assert msg.get_content_charset() == "utf-8"
@@ -67,16 +73,16 @@ def test_chinese_verification_email_over_smtp(smtp, draft_appeal, enterprise_adm
     assert svc.verification_inspect_link(token=token).status == "valid"
 
 
-def test_the_sms_text_follows_the_language_too(draft_appeal, enterprise_admin, sms_outbox):
-    _submit(draft_appeal, enterprise_admin, "zh-hans")
+def test_the_sms_text_follows_the_language_too(complete_draft, enterprise_admin, sms_outbox):
+    _submit(complete_draft, enterprise_admin, "zh-hans")
     assert sms_outbox[-1].text.startswith("【申诉服务台】验证码 ") and "10 分钟内有效" in sms_outbox[-1].text
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_needs_info_and_decision_emails_carry_the_reviewers_reason(smtp, draft_appeal, enterprise_admin, enterprise,
-                                                                    first_reviewer, second_reviewer, settings, language):
-    settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": False}
-    appeal = _submit(draft_appeal, enterprise_admin, language)
+def test_needs_info_and_decision_emails_carry_the_reviewers_reason(smtp, complete_draft, enterprise_admin, enterprise,
+                                                                    first_reviewer, second_reviewer, language):
+    appeal = _submit(complete_draft, enterprise_admin, language)
+    appeal = builders.pass_verification(appeal, by=enterprise_admin, read_link=_link_from(smtp))
     appeal_services.appeal_claim(appeal=appeal, by=first_reviewer)
     # Desk staff work in English; the admin's mails stay in the language the admin submitted in.
     with translation.override("en"):
@@ -109,7 +115,8 @@ def test_needs_info_and_decision_emails_carry_the_reviewers_reason(smtp, draft_a
     assert len(subjects) == 3  # verification, needs info, decided: one each
 
 
-def test_approval_email(smtp, submitted_appeal, first_reviewer, second_reviewer, enterprise):
+def test_approval_email(smtp, complete_draft, enterprise_admin, first_reviewer, second_reviewer, enterprise):
+    submitted_appeal = builders.submitted_appeal(complete_draft, enterprise_admin, read_link=_link_from(smtp))
     appeal_services.appeal_claim(appeal=submitted_appeal, by=first_reviewer)
     appeal_services.appeal_first_review(appeal=submitted_appeal, by=first_reviewer, decision="approve")
     appeal_services.appeal_claim(appeal=submitted_appeal, by=second_reviewer)
@@ -120,7 +127,8 @@ def test_approval_email(smtp, submitted_appeal, first_reviewer, second_reviewer,
     assert "The ban will be lifted." in msg.get_content() and "reason" not in msg.get_content()
 
 
-def test_smtp_server_down_is_a_retryable_failure(settings, draft_appeal, enterprise_admin):
+def test_smtp_server_down_is_a_retryable_failure(settings, complete_draft, enterprise_admin):
+    draft_appeal = complete_draft
     import socket
 
     from appeals.models import Message, MessageState

@@ -19,6 +19,7 @@ from appeals.models import (
 )
 from appeals.shared.exceptions import GuardFailed, InvalidTransition, PermissionDenied, RateLimited, ValidationFailed
 from appeals.verification import services as svc
+from tests.builders import attach_required_evidence
 
 from .conftest import deliver_queued, last_code, last_token
 
@@ -38,8 +39,10 @@ def _wrong(code):
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-def test_submit_starts_both_proofs_and_holds_the_case(draft_appeal, enterprise_admin, enterprise):
+def test_submit_starts_both_proofs_and_holds_the_case(complete_draft, enterprise_admin, enterprise):
     from appeals.core.services.appeals import appeal_submit
+
+    draft_appeal = complete_draft
 
     appeal = appeal_submit(appeal=draft_appeal, by=enterprise_admin)
     assert appeal.state == S.SUBMITTED
@@ -117,8 +120,10 @@ def test_code_is_single_use_and_bound_to_its_appeal(pending_appeal, enterprise_a
     from tests import factories
 
     code = last_code()
-    other = appeal_submit(appeal=appeal_create(by=enterprise_admin, incident=factories.IncidentFactory(account__enterprise=enterprise),
-                                               statement="second", contact_phone="13900000001"), by=enterprise_admin)
+    other = appeal_create(by=enterprise_admin, incident=factories.IncidentFactory(account__enterprise=enterprise),
+                          statement="second", contact_phone="13900000001")
+    attach_required_evidence(other, enterprise_admin)
+    other = appeal_submit(appeal=other, by=enterprise_admin)
     deliver_queued()
     other_code = last_code()
     if other_code != code:
@@ -130,10 +135,10 @@ def test_code_is_single_use_and_bound_to_its_appeal(pending_appeal, enterprise_a
     assert VerificationChallenge.objects.filter(appeal=pending_appeal, state=ChallengeState.VERIFIED).count() == 1
 
 
-def test_code_not_yet_sent_is_explained(draft_appeal, enterprise_admin):
+def test_code_not_yet_sent_is_explained(complete_draft, enterprise_admin):
     from appeals.core.services.appeals import appeal_submit
 
-    appeal = appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+    appeal = appeal_submit(appeal=complete_draft, by=enterprise_admin)
     with pytest.raises(GuardFailed) as exc:
         svc.verification_check_code(appeal=appeal, code="123456", by=enterprise_admin)
     assert exc.value.code == "code_not_sent"
@@ -337,8 +342,10 @@ def test_escalate_is_only_for_submitted_cases(submitted_appeal, first_reviewer):
     assert isinstance(exc.value, (PermissionDenied, InvalidTransition))
 
 
-def test_superseded_message_is_not_sent(draft_appeal, enterprise_admin, sms_outbox):
+def test_superseded_message_is_not_sent(complete_draft, enterprise_admin, sms_outbox):
     from appeals.core.services.appeals import appeal_submit
+
+    draft_appeal = complete_draft
 
     appeal = appeal_submit(appeal=draft_appeal, by=enterprise_admin)  # not delivered yet
     first = Message.objects.get(appeal=appeal, channel=Channel.SMS)

@@ -145,11 +145,11 @@ def _sweep_via_worker(queue):
     outbox_sweep.apply_async(queue=queue)
 
 
-def test_broker_down_at_submit_then_sweeper_delivers(workers, provider, queue, enterprise_admin, draft_appeal, enterprise):
+def test_broker_down_at_submit_then_sweeper_delivers(workers, provider, queue, enterprise_admin, complete_draft, enterprise):
     worker = workers("broker")
     with broker_unreachable():
         started = time.monotonic()
-        appeal = appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
+        appeal = appeal_services.appeal_submit(appeal=complete_draft, by=enterprise_admin)
         submit_seconds = time.monotonic() - started
     # The appeal is saved and its messages wait in the outbox; nothing was published.
     assert Appeal.objects.get(pk=appeal.pk).state == AppealState.SUBMITTED
