@@ -241,8 +241,14 @@ def celery_worker(celery_worker_process, transactional_db):
     broker = redis.Redis.from_url(dj.CELERY_BROKER_URL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        active = app.control.inspect(timeout=1).active() or {}
-        if broker.llen("celery") == 0 and not any(active.values()):
+        inspect = app.control.inspect(timeout=1)
+        # Retries wait in the worker with an ETA ("scheduled"): the test is over, so they are
+        # revoked rather than left to wake up during the next test's TRUNCATE.
+        scheduled = [s["request"]["id"] for tasks in (inspect.scheduled() or {}).values() for s in tasks]
+        if scheduled:
+            app.control.revoke(scheduled)
+        busy = [inspect.active() or {}, inspect.reserved() or {}]
+        if broker.llen("celery") == 0 and not any(any(d.values()) for d in busy):
             break
         time.sleep(0.2)
 

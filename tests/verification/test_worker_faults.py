@@ -21,7 +21,7 @@ from appeals.notifications.outbox import send_sms
 from appeals.sla import notices as sla_notices
 from appeals.surge import services as surge_services
 from appeals.surge.selectors import surge_alert_messages
-from tests import factories
+from tests import builders, factories
 from tests.conftest import wait_for
 from tests.sla.conftest import file_case
 
@@ -243,21 +243,21 @@ def parked(settings):
 
 
 def _verification_messages(ctx, trial):
-    """Submitting an appeal queues the SMS code and the email link."""
-    case = file_case(admin=ctx["admin"], account=factories.AccountFactory(enterprise=ctx["enterprise"]), severity="minor",
-                     when=timezone.now())
+    """Submitting an appeal (evidence complete) queues the SMS code and the email link."""
+    incident = factories.IncidentFactory(account=factories.AccountFactory(enterprise=ctx["enterprise"]), created_by=ctx["admin"])
+    case = appeal_services.appeal_create(by=ctx["admin"], incident=incident, statement="请求解封",
+                                         contact_phone=f"1350000{trial:04d}")
+    builders.attach_required_evidence(case, ctx["admin"])
+    case = appeal_services.appeal_submit(appeal=case, by=ctx["admin"])
     return list(Message.objects.filter(appeal=case))
 
 
 def _sla_messages(ctx, trial):
     """A case in review for 50 h of its 48 h: the real scan decides the breach notice."""
     settings = ctx["settings"]
-    required = settings.VERIFICATION
-    settings.VERIFICATION = {**required, "REQUIRED": False}  # straight into first review, 50 h ago
-    with parked(settings):
+    with parked(settings):  # its verification messages stay out of the workers' way
         case = file_case(admin=ctx["admin"], account=factories.AccountFactory(enterprise=ctx["enterprise"]), severity="medium",
                          when=timezone.now() - timedelta(hours=50))
-    settings.VERIFICATION = required
     assert sla_notices.sla_scan() == {"warning": 0, "breach": 1}
     notice = SlaNotification.objects.get(appeal=case, kind="breach")
     return list(Message.objects.filter(topic=SlaNotification.TOPIC, topic_id=notice.pk))
