@@ -87,6 +87,8 @@ class EvidenceItem(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     derived_status = models.CharField(max_length=10, choices=DerivedStatus.choices, default=DerivedStatus.NONE)
+    # Times the sweep re-queued the display copies; it gives up at EVIDENCE["SWEEP_MAX_REQUEUES"].
+    derive_requeues = models.PositiveSmallIntegerField(default=0, db_default=0)
     thumbnail_name = models.CharField(max_length=300, blank=True, editable=False)
     preview_name = models.CharField(max_length=300, blank=True, editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -138,6 +140,8 @@ class LogAnalysis(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Times the sweep re-queued this analysis; it gives up at EVIDENCE["SWEEP_MAX_REQUEUES"].
+    requeues = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name = _("log analysis")

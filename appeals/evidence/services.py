@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
@@ -217,7 +217,7 @@ def evidence_derive_display_copies(*, item_id: int) -> EvidenceItem:
                 preview = _jpeg_bytes(upright, settings.EVIDENCE["PREVIEW_SIZE"])
             finally:
                 img.close()
-    except (ValidationFailed, OSError) as exc:
+    except Exception as exc:  # a file Pillow cannot turn into a copy: record it, never leave it pending
         EvidenceItem.objects.filter(pk=item.pk).update(derived_status=DerivedStatus.FAILED)
         audit_object(actor=None, action="evidence.derive_failed", obj=item, after={"error": str(exc)[:500]})
         item.refresh_from_db()
@@ -257,6 +257,10 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
     except OSError as exc:
         report = None
         error = f"cannot open the stored log: {exc}"
+    except Exception as exc:  # an analysis that crashes is a failed analysis, never one left running
+        logger.exception("operation-log analysis of evidence %s failed", item.pk)
+        report = None
+        error = f"the analysis failed: {type(exc).__name__}: {exc}"[:500]
     with transaction.atomic(durable=True):
         analysis = LogAnalysis.objects.select_for_update().get(pk=analysis.pk)
         RiskFlag.objects.filter(evidence=item).delete()
@@ -290,9 +294,10 @@ DERIVE_TASK = "appeals.tasks.evidence.derive_display_copies"
 ANALYSE_TASK = "appeals.tasks.evidence.analyse_operation_log"
 
 
-def _requeue(task_name: str, item_id: int, *, hold_seconds: int) -> bool:
+def _requeue(task_name: str, item_id: int, *, hold_seconds: int, counter) -> bool:
     """Publish the task again, at most once per hold period per item (a backlog that is only
-    slow is not multiplied); False when the broker refused (tried again next sweep)."""
+    slow is not multiplied), and count it on the row (`counter`: a queryset and the field);
+    False when the broker refused (tried again next sweep)."""
     key = f"evidence-sweep:{task_name}:{item_id}"
     if not cache.add(key, 1, hold_seconds):
         return False
@@ -302,6 +307,8 @@ def _requeue(task_name: str, item_id: int, *, hold_seconds: int) -> bool:
         cache.delete(key)
         logger.warning("evidence sweep: could not publish %s(%s); next sweep retries", task_name, item_id, exc_info=True)
         return False
+    rows, field = counter
+    rows.update(**{field: F(field) + 1})
     return True
 
 
@@ -314,24 +321,47 @@ def evidence_sweep_stranded(*, now=None) -> dict:
     after = settings.EVIDENCE["SWEEP_AFTER_SECONDS"]
     deadline = now - timedelta(seconds=after)
     batch = settings.EVIDENCE["SWEEP_BATCH"]
-    derive_ids = list(
-        EvidenceItem.objects.filter(derived_status=DerivedStatus.PENDING, uploaded_at__lte=deadline)
-        .order_by("pk").values_list("pk", flat=True)[:batch]
+    max_requeues = settings.EVIDENCE["SWEEP_MAX_REQUEUES"]
+    stranded_items = EvidenceItem.objects.filter(derived_status=DerivedStatus.PENDING, uploaded_at__lte=deadline)
+    stranded_analyses = LogAnalysis.objects.filter(
+        Q(status=AnalysisStatus.PENDING, evidence__uploaded_at__lte=deadline)
+        | Q(status=AnalysisStatus.RUNNING, started_at__lte=deadline)
     )
-    analyse_ids = list(
-        LogAnalysis.objects.filter(
-            Q(status=AnalysisStatus.PENDING, evidence__uploaded_at__lte=deadline)
-            | Q(status=AnalysisStatus.RUNNING, started_at__lte=deadline)
-        ).order_by("pk").values_list("evidence_id", flat=True)[:batch]
-    )
+    given_up = _give_up(stranded_items.filter(derive_requeues__gte=max_requeues),
+                        stranded_analyses.filter(requeues__gte=max_requeues), max_requeues)
+    derive_ids = list(stranded_items.filter(derive_requeues__lt=max_requeues).order_by("pk").values_list("pk", flat=True)[:batch])
+    analyse_ids = list(stranded_analyses.filter(requeues__lt=max_requeues).order_by("pk").values_list("evidence_id", flat=True)[:batch])
     requeued = {
-        "display_copies": sum(_requeue(DERIVE_TASK, pk, hold_seconds=after) for pk in derive_ids),
-        "log_analyses": sum(_requeue(ANALYSE_TASK, pk, hold_seconds=after) for pk in analyse_ids),
+        "display_copies": sum(_requeue(DERIVE_TASK, pk, hold_seconds=after,
+                                       counter=(EvidenceItem.objects.filter(pk=pk), "derive_requeues")) for pk in derive_ids),
+        "log_analyses": sum(_requeue(ANALYSE_TASK, pk, hold_seconds=after,
+                                     counter=(LogAnalysis.objects.filter(evidence_id=pk), "requeues")) for pk in analyse_ids),
+        "given_up": given_up,
     }
-    if derive_ids or analyse_ids:
+    if derive_ids or analyse_ids or given_up:
         logger.info("evidence sweep: %s stranded display copies, %s stranded analyses; re-queued %s",
                     len(derive_ids), len(analyse_ids), requeued)
     return requeued
+
+
+def _give_up(items, analyses, max_requeues: int) -> int:
+    """Items that stranded their worker `max_requeues` times are failed, with an audit event each."""
+    reason = _("Stopped after %(n)s attempts: the worker never finished it (time limit or memory).") % {"n": max_requeues}
+    count = 0
+    for item in items.select_related("appeal"):
+        with transaction.atomic(durable=True):
+            if EvidenceItem.objects.filter(pk=item.pk, derived_status=DerivedStatus.PENDING).update(derived_status=DerivedStatus.FAILED):
+                audit_object(actor=None, action="evidence.derive_failed", obj=item, after={"error": reason})
+                count += 1
+    for analysis in analyses.select_related("evidence"):
+        with transaction.atomic(durable=True):
+            done = LogAnalysis.objects.filter(pk=analysis.pk, status__in=(AnalysisStatus.PENDING, AnalysisStatus.RUNNING)).update(
+                status=AnalysisStatus.FAILED, error=reason, finished_at=timezone.now())
+            if done:
+                audit_object(actor=None, action="evidence.analyse_log", obj=analysis.evidence,
+                             after={"status": AnalysisStatus.FAILED, "error": reason})
+                count += 1
+    return count
 
 
 # --- completeness -------------------------------------------------------------------------

@@ -73,9 +73,10 @@ def copy_surge_notifications(apps, schema_editor):
             existing = Message.objects.filter(idempotency_key__startswith=f'surge-{alert.pk}-sms-', recipient=row.recipient)
             if existing.exists():
                 existing.update(topic=SURGE_TOPIC, topic_id=alert.pk)
-                # New key format, so a replayed notification finds them; a row still `sending`
-                # keeps its key, the provider look-up asks for it by that key.
-                settled = existing.exclude(state='sending').order_by('pk').first()
+                # New key format, so a replayed notification finds them. Only a row no provider call
+                # can still be pending on (sent, failed, or never tried) is re-keyed: the provider
+                # knows an attempted send by its old key, and the look-up asks for it by that key.
+                settled = (existing.filter(state__in=('sent', 'failed')) | existing.filter(state='queued', attempts=0)).order_by('pk').first()
                 if settled is not None and not Message.objects.filter(idempotency_key=key).exists():
                     Message.objects.filter(pk=settled.pk).update(idempotency_key=key)
                 continue

@@ -124,7 +124,7 @@ class SlaNotification(models.Model):
     TOPIC = "sla_notice"
 
     class Kind(models.TextChoices):
-        WARNING = "warning", _("80% of the allowed time used")
+        WARNING = "warning", _("Warning: most of the allowed time used")
         BREACH = "breach", _("SLA breached")
 
     appeal = models.ForeignKey("appeals.Appeal", on_delete=models.CASCADE, related_name="sla_notifications")

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="appeals.tasks.sla_scan")
 def sla_scan() -> dict:
-    """Every minute: queue the 80% warnings and the breach notices that are due (once each)."""
+    """Every minute: queue the SLA warnings (APPEALS_SLA["WARN_AT_FRACTION"]) and the breach notices that are due (once each)."""
     return sla_notifications.sla_scan()
 
 

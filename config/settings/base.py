@@ -318,6 +318,9 @@ EVIDENCE = {
     # CELERY_TASK_TIME_LIMIT, so a task still alive has been killed by its hard limit by then.
     "SWEEP_AFTER_SECONDS": env.int("EVIDENCE_SWEEP_AFTER", default=600),
     "SWEEP_BATCH": 200,
+    # An item that strands its worker this many times (killed by the time limit, out of memory)
+    # is marked failed instead of being queued again forever.
+    "SWEEP_MAX_REQUEUES": env.int("EVIDENCE_SWEEP_MAX_REQUEUES", default=3),
 }
 # Completeness: every appeal needs these kinds; some incidents need more.
 EVIDENCE_REQUIRED = {

@@ -48,9 +48,9 @@ def test_sweep_reruns_display_copies_and_analyses_a_dead_worker_left_behind(cele
     _forget_holds(fresh)
     EvidenceItem.objects.filter(pk=fresh.pk).update(derived_status=DerivedStatus.PENDING)
 
-    assert svc.evidence_sweep_stranded() == {"display_copies": 1, "log_analyses": 1}
+    assert svc.evidence_sweep_stranded() == {"display_copies": 1, "log_analyses": 1, "given_up": 0}
     # The next sweep within the hold period does not publish them again.
-    assert svc.evidence_sweep_stranded() == {"display_copies": 0, "log_analyses": 0}
+    assert svc.evidence_sweep_stranded() == {"display_copies": 0, "log_analyses": 0, "given_up": 0}
 
     image = wait_for(lambda: EvidenceItem.objects.filter(pk=image.pk, derived_status=DerivedStatus.READY).first(), timeout=30)
     assert image.thumbnail_name and image.preview_name
@@ -73,3 +73,40 @@ def test_pending_analysis_whose_task_was_never_published_is_queued(celery_worker
 
     sweep_stranded.delay()  # the beat entry's task, run by the worker
     wait_for(lambda: LogAnalysis.objects.filter(evidence=log, status=AnalysisStatus.DONE).exists(), timeout=30)
+
+
+@pytest.mark.django_db
+def test_an_item_that_keeps_stranding_its_worker_is_failed_not_queued_forever(draft_appeal, enterprise_admin, settings):
+    """A log whose analysis is killed every time (time limit, memory) is given up after
+    SWEEP_MAX_REQUEUES re-queues: failed, with the reason, and audited."""
+    from appeals.models import AuditEvent
+
+    settings.EVIDENCE = {**settings.EVIDENCE, "SWEEP_MAX_REQUEUES": 2}
+    log = svc.evidence_upload(appeal=draft_appeal, by=enterprise_admin, kind="operation_log",
+                              file=files.upload("log.csv", files.log_csv(_log_rows()).encode()))
+    svc.evidence_analyse_log(item_id=log.pk)
+    after = settings.EVIDENCE["SWEEP_AFTER_SECONDS"]
+    for sweep in range(3):
+        _forget_holds(log)
+        long_ago = timezone.now() - timedelta(seconds=after + 60)
+        # The worker that took it died again mid-run.
+        LogAnalysis.objects.filter(evidence=log).update(status=AnalysisStatus.RUNNING, started_at=long_ago, finished_at=None)
+        counts = svc.evidence_sweep_stranded()
+        if sweep < 2:
+            assert counts["log_analyses"] == 1 and counts["given_up"] == 0, counts
+            assert LogAnalysis.objects.get(evidence=log).requeues == sweep + 1
+    assert counts == {"display_copies": 0, "log_analyses": 0, "given_up": 1}
+    analysis = LogAnalysis.objects.get(evidence=log)
+    assert analysis.status == AnalysisStatus.FAILED and "2 attempts" in analysis.error
+    assert AuditEvent.objects.filter(action="evidence.analyse_log", after__status="failed").exists()
+
+
+@pytest.mark.django_db
+def test_an_analysis_that_crashes_is_recorded_failed_not_left_running(draft_appeal, enterprise_admin, settings):
+    """Any error inside the analysis (not only an unreadable file) ends it as failed."""
+    log = svc.evidence_upload(appeal=draft_appeal, by=enterprise_admin, kind="operation_log",
+                              file=files.upload("log.csv", files.log_csv(_log_rows()).encode()))
+    settings.EVIDENCE_LOG_RULES = None  # the rule set is unusable: the analysis raises
+    analysis = svc.evidence_analyse_log(item_id=log.pk)
+    assert analysis.status == AnalysisStatus.FAILED and analysis.error.startswith("the analysis failed:")
+    assert LogAnalysis.objects.get(evidence=log).status == AnalysisStatus.FAILED
