@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import get_language, ngettext
@@ -164,8 +165,6 @@ def new_sms_code() -> str:
 
 
 def email_link(token: str) -> str:
-    from django.urls import reverse
-
     return settings.SITE_URL.rstrip("/") + reverse("verification-email-landing", kwargs={"token": token})
 
 

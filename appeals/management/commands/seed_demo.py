@@ -7,8 +7,10 @@ through their `.nested` form (appeals.shared.db), so a failed seed leaves nothin
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from appeals.core.services import appeals as appeal_svc
@@ -42,9 +44,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # Demo history only: cases past intake are recorded as if their paperwork and the two
         # verification proofs had been handled. New appeals filed in the app meet every guard.
-        from django.conf import settings
-        from django.test import override_settings
-
         with override_settings(
             VERIFICATION={**settings.VERIFICATION, "REQUIRED": False},
             EVIDENCE={**settings.EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": False},
