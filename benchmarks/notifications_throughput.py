@@ -26,8 +26,6 @@ os.environ["DATABASE_URL"] = DB_URL
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-# The evidence checklist is off: the drafts carry no files, and it is not what is measured.
-os.environ.setdefault("EVIDENCE_ENFORCE_COMPLETENESS", "false")
 QUEUE = os.environ.get("BENCH_NOTIFICATIONS_QUEUE", "bench-notifications")
 os.environ["NOTIFICATIONS_QUEUE"] = QUEUE
 
@@ -86,7 +84,6 @@ def submit_latency(submits: int):
 
     Samples alternate between the two so both see the same background (the worker, other load).
     """
-    from django.db import transaction
 
     from appeals.core import workflow
     from appeals.core.services.appeals import appeal_create, appeal_submit
@@ -101,9 +98,8 @@ def submit_latency(submits: int):
         incident = factories.IncidentFactory(account=account, created_by=admin)
         appeal = appeal_create(by=admin, incident=incident, statement="bench", contact_phone=f"139{time.time_ns() % 10**8:08d}")
         started = time.perf_counter()
-        with transaction.atomic():
-            appeal_submit(appeal=appeal, by=admin)
-        return time.perf_counter() - started  # includes the on-commit publish
+        appeal_submit(appeal=appeal, by=admin)  # a durable entry point: its commit and publish are timed
+        return time.perf_counter() - started
 
     with_delivery, without = [], []
     one()
@@ -135,6 +131,11 @@ def main():
     import django
 
     django.setup()
+    from intake import waive_intake_guards
+
+    # The drafts carry no files (the evidence checklist is not what is measured); the two
+    # proofs stay required: their messages are the delivery being measured.
+    waive_intake_guards(verification=False, evidence=True)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -26,7 +26,7 @@ REDIS_URL = os.environ.get("BENCH_SMOKE_REDIS_URL", "redis://127.0.0.1:6379/13")
 TIMEOUT = int(os.environ.get("BENCH_SMOKE_TIMEOUT", "120"))
 
 # Modules the scripts import, not benchmarks themselves.
-HELPERS = {"smoke.py", "sla_common.py", "surge_common.py", "bench_schema.py"}
+HELPERS = {"smoke.py", "sla_common.py", "surge_common.py", "bench_schema.py", "intake.py"}
 
 # script -> (arguments, extra environment). Order matters: sla_reports reads what sla_generate built.
 SMOKE = {
