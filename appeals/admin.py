@@ -1,5 +1,7 @@
 """Django admin for every model. Domain objects are read-only here: writes go through services."""
 
+from collections import defaultdict
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
@@ -210,10 +212,23 @@ class SlaNotificationAdmin(ReadOnlyAdmin):
     list_display = ("appeal", "stage", "kind", "created_at", "delivery")
     list_filter = ("kind",)
 
+    def get_changelist_instance(self, request):
+        # Each shown notice's message states in one query for the page, not one per row.
+        changelist = super().get_changelist_instance(request)
+        notices = list(changelist.result_list)
+        states = defaultdict(list)
+        for topic_id, state in models.Message.objects.filter(
+            topic=models.SlaNotification.TOPIC, topic_id__in=[n.pk for n in notices]
+        ).values_list("topic_id", "state"):
+            states[topic_id].append(state)
+        for notice in notices:
+            notice.delivery_states = ", ".join(sorted(states[notice.pk]))
+        changelist.result_list = notices
+        return changelist
+
     @admin.display(description="delivery (outbox)")
     def delivery(self, obj):
-        states = models.Message.objects.filter(topic=models.SlaNotification.TOPIC, topic_id=obj.pk).values_list("state", flat=True)
-        return ", ".join(sorted(states)) or "-"
+        return getattr(obj, "delivery_states", "") or "-"
 
 
 @admin.register(models.SurgeAlert)

@@ -54,3 +54,33 @@ def test_policy_service_validates_and_requires_a_manager(manager, first_reviewer
     pk = SlaPolicy.objects.get(severity="minor").pk
     assert client.post(f"/admin/appeals/slapolicy/{pk}/change/", {"unit": "clock_hours", "amount": "1"}).status_code == 403
     assert SlaPolicy.objects.get(severity="minor").amount == 24
+
+
+def test_notice_list_shows_each_notices_delivery_in_a_constant_number_of_queries(superuser, manager, enterprise_admin, account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from appeals.models import Message, SlaNotification
+    from appeals.sla import notices
+
+    client = Client()
+    client.force_login(superuser)
+
+    def page_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/admin/appeals/slanotification/")
+        assert response.status_code == 200
+        return len(ctx.captured_queries), response.content.decode()
+
+    case = file_case(admin=enterprise_admin, account=account, severity="medium", when=at(2026, 3, 2, 10))
+    notice = SlaNotification.objects.create(appeal=case, stage="first_review", kind="breach", recipients=[manager.email])
+    notices.sla_notice_queue_messages(notice=notice)
+    one, html = page_queries()
+    assert Message.objects.filter(topic=SlaNotification.TOPIC, topic_id=notice.pk).count() == 1
+    assert "queued" in html or "sent" in html
+    for n in range(4):
+        other = file_case(admin=enterprise_admin, account=account, severity="medium", when=at(2026, 3, 3 + n, 10))
+        extra = SlaNotification.objects.create(appeal=other, stage="first_review", kind="breach", recipients=[manager.email])
+        notices.sla_notice_queue_messages(notice=extra)
+    five, _html = page_queries()
+    assert five == one, (one, five)
