@@ -29,6 +29,7 @@ test: $(VENV)/.dev
 	$(MAKE) --no-print-directory lint-migrations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	scripts/check-messages.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory bench-smoke
 
