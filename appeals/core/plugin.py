@@ -1,6 +1,6 @@
 """The core's own plug-ins: the monthly per-phone limit on submit and the applicant's decision mail."""
 
-from appeals.core import notices
+from appeals.core import notices, search
 from appeals.core.services.appeals import phone_monthly_quota_guard
 from appeals.core.workflow import Action, register_guard, register_listener
 
@@ -8,3 +8,4 @@ from appeals.core.workflow import Action, register_guard, register_listener
 def register() -> None:
     register_guard(Action.SUBMIT, phone_monthly_quota_guard)
     register_listener(notices.on_transition)
+    register_listener(search.on_transition)

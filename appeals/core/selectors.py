@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from appeals.core import plugins
+from appeals.core import search as appeal_search
 from appeals.core.models import Appeal, AppealEvent, AppealState, BanIncident, Enterprise, MessagingAccount, User
 from appeals.shared.exceptions import NotFound
 
@@ -88,12 +89,12 @@ def _queue_order(qs: QuerySet[Appeal]) -> QuerySet[Appeal]:
     return qs.order_by("-is_emergency", *plugins.queue_order(), "submitted_at", "id")
 
 
-def first_review_queue(*, user) -> QuerySet[Appeal]:
-    return _queue_order(appeals_for(user).filter(state=AppealState.FIRST_REVIEW))
+def first_review_queue(*, user, search: str = "") -> QuerySet[Appeal]:
+    return _queue_order(appeal_search.search_appeals(appeals_for(user).filter(state=AppealState.FIRST_REVIEW), search))
 
 
-def second_review_queue(*, user) -> QuerySet[Appeal]:
-    return _queue_order(appeals_for(user).filter(state=AppealState.SECOND_REVIEW))
+def second_review_queue(*, user, search: str = "") -> QuerySet[Appeal]:
+    return _queue_order(appeal_search.search_appeals(appeals_for(user).filter(state=AppealState.SECOND_REVIEW), search))
 
 
 def escalated_cases(*, user) -> QuerySet[Appeal]:
@@ -104,9 +105,11 @@ def reviewers(*, role_field: str) -> QuerySet[User]:
     return User.objects.filter(is_active=True, **{role_field: True}).order_by("username")
 
 
-def appeals_filtered(*, user, state: str = "", kind: str = "", date_from=None, date_to=None) -> QuerySet[Appeal]:
-    """The case list: the user's appeals narrowed by state, incident kind and filing date (local days)."""
+def appeals_filtered(*, user, state: str = "", kind: str = "", date_from=None, date_to=None, search: str = "") -> QuerySet[Appeal]:
+    """The case list: the user's appeals narrowed by words, state, incident kind and filing date (local days)."""
     qs = appeals_for(user)
+    if search:
+        qs = appeal_search.search_appeals(qs, search)
     if state:
         qs = qs.filter(state=state)
     if kind:

@@ -2,7 +2,7 @@
 
 from django_filters import rest_framework as filters
 
-from appeals.core import selectors
+from appeals.core import search, selectors
 from appeals.core.models import Appeal, AppealState, BanIncident, IncidentKind, MessagingAccount, Platform, Severity
 
 
@@ -23,10 +23,18 @@ class AppealFilter(filters.FilterSet):
     enterprise = filters.ModelChoiceFilter(queryset=_enterprises, help_text="Enterprise id (review desk).")
     submitted_from = filters.DateFilter(field_name="submitted_at", lookup_expr="date__gte", help_text="Submitted on or after this date.")
     submitted_to = filters.DateFilter(field_name="submitted_at", lookup_expr="date__lte", help_text="Submitted on or before this date.")
+    search = filters.CharFilter(
+        method="filter_search", max_length=search.MAX_QUERY_CHARS,
+        help_text="Words in the reference, company name, account id or display name, statement or comments "
+        "(all must match; Chinese matches inside words, e.g. 红包 finds …发送红包…).",
+    )
 
     class Meta:
         model = Appeal
-        fields = ["state", "platform", "incident_kind", "severity", "enterprise", "submitted_from", "submitted_to"]
+        fields = ["state", "platform", "incident_kind", "severity", "enterprise", "submitted_from", "submitted_to", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return search.search_appeals(queryset, value)
 
 
 class IncidentFilter(filters.FilterSet):

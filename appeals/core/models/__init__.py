@@ -3,9 +3,10 @@
 from .appeal import CLOSED_STATES, Appeal, AppealEvent, AppealState, ReferenceSequence
 from .enterprise import AccountType, Enterprise, MessagingAccount, Platform
 from .incident import BanIncident, IncidentKind, ReasonCategory, Severity
+from .search import AppealSearch
 from .user import Role, User
 
 __all__ = [
-    "CLOSED_STATES", "AccountType", "Appeal", "AppealEvent", "AppealState", "BanIncident", "Enterprise",
+    "CLOSED_STATES", "AccountType", "Appeal", "AppealEvent", "AppealSearch", "AppealState", "BanIncident", "Enterprise",
     "IncidentKind", "MessagingAccount", "Platform", "ReasonCategory", "ReferenceSequence", "Role", "Severity", "User",
 ]

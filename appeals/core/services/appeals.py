@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals.audit.services import audit_object
+from appeals.core import search
 from appeals.core.models import Appeal, AppealState, BanIncident, ReferenceSequence
 from appeals.core.workflow import Action, apply_transition
 from appeals.shared.db import advisory_xact_lock, entry_point
@@ -96,6 +97,7 @@ def appeal_create(*, by, incident: BanIncident, statement: str, contact_phone: s
     except IntegrityError:
         raise ValidationFailed(fields={"incident": [_("This incident already has an open appeal.")]}, code="open_appeal_exists") from None
     audit_object(actor=by, action="appeal.create", obj=appeal, after={"reference": appeal.reference, "incident": incident.pk, **cleaned})
+    search.refresh([appeal.pk])
     return appeal
 
 
@@ -111,6 +113,7 @@ def appeal_update_draft(*, appeal: Appeal, by, **fields) -> Appeal:
         setattr(appeal, key, value)
     appeal.save(update_fields=[*cleaned.keys(), "updated_at"])
     audit_object(actor=by, action="appeal.update_draft", obj=appeal, before=before, after=snapshot(appeal, DRAFT_FIELDS))
+    search.refresh([appeal.pk])
     return appeal
 
 

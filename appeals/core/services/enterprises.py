@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from appeals.audit.services import audit_object
-from appeals.core import plugins
-from appeals.core.models import BanIncident, Enterprise, MessagingAccount, Role
+from appeals.core import plugins, search
+from appeals.core.models import Appeal, BanIncident, Enterprise, MessagingAccount, Role
 from appeals.core.models.incident import default_severity
 from appeals.shared.db import entry_point
 from appeals.shared.exceptions import ValidationFailed
@@ -46,6 +46,8 @@ def enterprise_update(*, enterprise: Enterprise, by, **fields) -> Enterprise:
     validate_model(enterprise)
     enterprise.save()
     audit_object(actor=by, action="enterprise.update", obj=enterprise, before=before, after=snapshot(enterprise, ENTERPRISE_FIELDS))
+    if before.get("name") != enterprise.name:
+        search.refresh(Appeal.objects.filter(enterprise=enterprise).values_list("pk", flat=True))
     return enterprise
 
 
@@ -76,6 +78,8 @@ def account_update(*, account: MessagingAccount, by, **fields) -> MessagingAccou
     validate_model(account)
     account.save()
     audit_object(actor=by, action="account.update", obj=account, before=before, after=snapshot(account, ACCOUNT_FIELDS))
+    if before.get("display_name") != account.display_name:
+        search.refresh(Appeal.objects.filter(incident__account=account).values_list("pk", flat=True))
     return account
 
 

@@ -62,6 +62,10 @@ class NewAppealForm(forms.Form):
 
 
 class AppealFilterForm(forms.Form):
+    search = forms.CharField(
+        label=_("Search"), required=False, max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Reference, company, account or words")}),
+    )
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any state")), *AppealState.choices])
     kind = forms.ChoiceField(label=_("Incident kind"), required=False, choices=[("", _("Any kind")), *IncidentKind.choices])
     date_from = forms.DateField(label=_("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -301,21 +301,26 @@ def appeal_detail(request, reference):
 # --- review desk --------------------------------------------------------------------------
 
 
+def _search_term(request) -> str:
+    return request.GET.get("search", "").strip()[:100]
+
+
 def _queue(request, queryset, stage: str, title):
     return render(request, "appeals/queue.html", {
         "page": _page(request, queryset), "stage": stage, "title": title, "query": _query_without_page(request),
+        "search": _search_term(request),
         "claim_action": Action.CLAIM_SECOND if stage == "second" else Action.CLAIM_FIRST,
     })
 
 
 @first_reviewer_required
 def queue_first(request):
-    return _queue(request, selectors.first_review_queue(user=request.user), "first", _("First review queue"))
+    return _queue(request, selectors.first_review_queue(user=request.user, search=_search_term(request)), "first", _("First review queue"))
 
 
 @second_reviewer_required
 def queue_second(request):
-    return _queue(request, selectors.second_review_queue(user=request.user), "second", _("Second review queue"))
+    return _queue(request, selectors.second_review_queue(user=request.user, search=_search_term(request)), "second", _("Second review queue"))
 
 
 @manager_required
