@@ -42,9 +42,10 @@ SMOKE = {
     "api_list.py": (["6", "--repeat", "2"], {"TEST_DB_NAME": f"{DB}_api"}),
     "evidence_log_analysis.py": (["--rows", "2000", "--runs", "1"], {}),
     "evidence_upload.py": (["--runs", "1", "--small-mb", "1", "--big-mb", "2"], {}),
-    "search.py": (["--sizes", "300", "600", "--repeat", "2"], {"BENCH_DATABASE_URL": f"{PG}/{DB}_search"}),
+    "lists.py": (["--sizes", "300", "600", "--repeat", "2", "--throughput", "300", "--seconds", "1"],
+                 {"BENCH_DATABASE_URL": f"{PG}/{DB}_lists"}),
 }
-DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_search"]
+DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_lists"]
 
 # Whatever points a script at a developer's database or Redis is not inherited.
 SCRUBBED = {"DATABASE_URL", "REDIS_URL", "TEST_DB_NAME", "DJANGO_SETTINGS_MODULE", "BENCH_DATABASE_URL", "SLA_BENCH_DB",

@@ -50,6 +50,24 @@ def appeals_for(user) -> QuerySet[Appeal]:
     return qs
 
 
+# What one row of the appeal list shows (AppealListOutput), read as values: no model instances,
+# no column the list does not show, no join a capability registered for the case page.
+APPEAL_LIST_VALUES = (
+    "reference", "state", "enterprise_id", "enterprise__name", "incident_id", "incident__kind", "incident__severity",
+    "incident__account__platform", "incident__account__display_name", "filed_by__username",
+    "first_reviewer__username", "second_reviewer__username", "submitted_at", "decided_at", "created_at",
+)
+
+
+def appeal_list_for(user) -> QuerySet[Appeal]:
+    """The appeal list's rows, newest first (indexes appeal_desk_list / appeal_tenant_list /
+    appeal_state_list serve this order); filter it, then read `.values(*APPEAL_LIST_VALUES)`."""
+    qs = _tenant_filter(Appeal.objects.all(), user)
+    if user and user.is_authenticated and not user.is_enterprise_admin:
+        qs = qs.exclude(state=AppealState.DRAFT)
+    return qs.order_by("-created_at", "-id")
+
+
 def _get(qs: QuerySet, **lookup):
     try:
         return qs.get(**lookup)

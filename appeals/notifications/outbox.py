@@ -36,6 +36,7 @@ from appeals.notifications import rendering
 from appeals.notifications.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from appeals.notifications.models import Channel, Message, MessageState
 from appeals.notifications.sms import SmsMessage, get_connection
+from appeals.shared.context import site_url
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.tasks import publish
 from appeals.shared.validators import validate_mobile
@@ -229,7 +230,11 @@ def _secret_params(message: Message) -> dict | None:
         return {}
     if _secret_minter is None:  # nothing can mint the secret: the message is moot
         return None
-    return _secret_minter(challenge_id=message.challenge_id)
+    secret = _secret_minter(challenge_id=message.challenge_id)
+    if secret and "link_path" in secret:
+        # A minted link is a path; it goes on the site the message was queued from.
+        secret["link"] = (message.params.get("site_url") or site_url()) + secret.pop("link_path")
+    return secret
 
 
 def message_deliver(*, message_id: int) -> DeliveryResult:

@@ -3,7 +3,10 @@
 from django.conf import settings
 from django.core import checks
 
-from appeals.notifications import tasks  # noqa: F401  (registers the capability's Celery tasks)
+from appeals.notifications import (
+    dev_inbox,
+    tasks,  # noqa: F401  (registers the capability's Celery tasks)
+)
 from appeals.notifications.checks import check_time_limits
 from appeals.shared import registry
 
@@ -12,3 +15,5 @@ def register() -> None:
     registry.register_beat("notifications-outbox-sweep", task="appeals.tasks.outbox_sweep",
                           schedule=settings.BEAT_INTERVALS["notifications-outbox-sweep"])
     checks.register(check_time_limits)
+    registry.register_urls("dev-inbox", web="appeals.notifications.web")
+    registry.register_context("dev-inbox", lambda request: {"dev_inbox_url": dev_inbox.INBOX_PATH if dev_inbox.enabled() else ""})

@@ -8,7 +8,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from appeals.core import selectors as core_selectors
 from appeals.core.models import IncidentKind, Platform, Severity
+from appeals.sla.clock import clock_of, duration_text
+from appeals.sla.models import AppealSla
 from appeals.sla.reports import TABLES, parse_filters, report_csv, sla_report_for_view
 
 FILTER_PARAMETERS = [
@@ -106,6 +109,33 @@ class SlaReportCsvApi(APIView):
         return csv_response(view_report(request, request.query_params), table)
 
 
+class ClockOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["none", "running", "warning", "breached", "paused", "closed"])
+    unit = serializers.CharField(help_text="hours or working_days; empty when no clock runs.")
+    due_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the case is due; while paused, when it would be due if it resumed now."
+    )
+    remaining_seconds = serializers.FloatField(allow_null=True, help_text="Wall-clock seconds to due_at (negative: overdue).")
+    remaining = serializers.CharField(allow_null=True, help_text="remaining_seconds for people, e.g. \"8d 23h\".")
+    met = serializers.BooleanField(allow_null=True, help_text="Closed cases: decided within the service level.")
+
+
+class AppealClockApi(APIView):
+    """The SLA clock of one case, the same one its page and the reports show."""
+
+    @extend_schema(operation_id="appeals_sla", responses={200: ClockOutput, 404: OpenApiResponse(description="No such case for you.")},
+                   tags=["appeals"])
+    def get(self, request, reference: str):
+        appeal = core_selectors.appeal_get(user=request.user, reference=reference)
+        clock = clock_of(AppealSla.objects.filter(appeal_id=appeal.pk).first())
+        return Response(ClockOutput({
+            "status": clock.status, "unit": clock.unit, "due_at": clock.due_at,
+            "remaining_seconds": clock.remaining_seconds,
+            "remaining": None if clock.remaining_seconds is None else duration_text(clock.remaining_seconds),
+            "met": clock.met,
+        }).data)
+
+
 def view_report(request, params) -> dict:
     live = (params.get("live") or "").lower() in ("1", "true", "yes")
     return sla_report_for_view(user=request.user, filters=parse_filters(params), live=live)
@@ -120,6 +150,7 @@ def csv_response(report: dict, table: str) -> HttpResponse:
 
 
 urlpatterns = [
+    path("appeals/<str:reference>/sla/", AppealClockApi.as_view(), name="api-appeal-sla"),
     path("reports/sla/", SlaReportApi.as_view(), name="api-sla-report"),
     path("reports/sla/<str:table>.csv", SlaReportCsvApi.as_view(), name="api-sla-report-csv"),
 ]

@@ -73,13 +73,13 @@ def sla_policy_update(*, by, severity: str, unit: str, amount) -> SlaPolicy:
 # --- clock arithmetic ---------------------------------------------------------------------
 
 
-def _advance(unit: str, moment: datetime, seconds: float) -> datetime:
+def advance(unit: str, moment: datetime, seconds: float) -> datetime:
     if unit == SlaUnit.WORKING_DAYS:
         return add_working_seconds(moment, seconds)
     return moment + timedelta(seconds=seconds)
 
 
-def _spent(sla: AppealSla, unit: str) -> int:
+def spent_seconds(sla: AppealSla, unit: str) -> int:
     return sla.spent_working_seconds if unit == SlaUnit.WORKING_DAYS else sla.spent_clock_seconds
 
 
@@ -88,10 +88,10 @@ def _schedule(sla: AppealSla) -> None:
     if sla.running_since is None or not sla.unit:
         return
     budget = budget_seconds(sla.unit, sla.amount)
-    spent = _spent(sla, sla.unit)
+    spent = spent_seconds(sla, sla.unit)
     warn_budget = budget * settings.APPEALS_SLA["WARN_AT_FRACTION"]
-    sla.due_at = _advance(sla.unit, sla.running_since, max(0, budget - spent))
-    sla.warn_at = _advance(sla.unit, sla.running_since, max(0, warn_budget - spent))
+    sla.due_at = advance(sla.unit, sla.running_since, max(0, budget - spent))
+    sla.warn_at = advance(sla.unit, sla.running_since, max(0, warn_budget - spent))
 
 
 def _stop_segment(sla: AppealSla, now: datetime) -> None:
@@ -106,15 +106,6 @@ def _stop_segment(sla: AppealSla, now: datetime) -> None:
 def _apply_policy(sla: AppealSla, severity: str) -> None:
     sla.severity = severity
     sla.unit, sla.amount = policy_for(severity)
-
-
-def remaining_seconds(sla: AppealSla, now: datetime | None = None) -> float | None:
-    """Time left: wall-clock seconds to the due time, or the unspent budget while paused."""
-    if not sla.unit or sla.closed_at:
-        return None
-    if sla.running_since is None:
-        return budget_seconds(sla.unit, sla.amount) - _spent(sla, sla.unit)
-    return ((sla.due_at or sla.running_since) - (now or timezone.now())).total_seconds()
 
 
 # --- the workflow listener ----------------------------------------------------------------
@@ -165,7 +156,7 @@ def on_transition(appeal: Appeal, transition, by, event) -> None:
             if sla.running_since is not None:
                 sla.met = now <= sla.due_at
             else:  # closed while paused (withdrawn from needs_info) or never running
-                sla.met = _spent(sla, sla.unit) <= budget_seconds(sla.unit, sla.amount)
+                sla.met = spent_seconds(sla, sla.unit) <= budget_seconds(sla.unit, sla.amount)
         _stop_segment(sla, now)
         if sla.paused_at is not None:
             sla.paused_seconds += int((now - sla.paused_at).total_seconds())

@@ -2,42 +2,27 @@
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from appeals.sla.clock import clock_of, duration_text
 from appeals.sla.models import AppealSla
 from appeals.sla.selectors import warn_percent
-from appeals.sla.services import remaining_seconds
 
 register = template.Library()
 
 
-def _duration(seconds: float) -> str:
-    seconds = abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return _("%(d)sd %(h)sh") % {"d": days, "h": hours}
-    return _("%(h)sh %(m)sm") % {"h": hours, "m": minutes}
-
-
 @register.simple_tag
 def sla_clock(appeal) -> dict:
-    """The clock of one case (uses appeal.sla: select_related("sla") in the queue selectors)."""
+    """The clock of one case (uses appeal.sla: select_related("sla") in the queue selectors),
+    read through appeals.sla.clock like the API and the reports."""
     try:
         sla = appeal.sla
     except AppealSla.DoesNotExist:
         return {"status": "none"}
-    if sla is None or sla.started_at is None:
-        return {"status": "none"}
-    if sla.closed_at:
-        return {"status": "closed", "met": sla.met, "due_at": sla.due_at}
-    left = remaining_seconds(sla)
-    if sla.is_paused:
-        return {"status": "paused", "left": _duration(left), "paused_at": sla.paused_at, "unit": sla.unit}
-    now = timezone.now()
-    status = "breached" if left <= 0 else ("warning" if sla.warn_at and sla.warn_at <= now else "running")
-    return {"status": status, "due_at": sla.due_at, "left": _duration(left), "left_seconds": left}
+    clock = clock_of(sla)
+    if clock.status in ("none", "closed"):
+        return {"status": clock.status, "met": clock.met, "due_at": clock.due_at}
+    return {"status": clock.status, "due_at": clock.due_at, "left": duration_text(clock.remaining_seconds),
+            "left_seconds": clock.remaining_seconds, "unit": clock.unit}
 
 
 @register.simple_tag

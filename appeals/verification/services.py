@@ -31,6 +31,7 @@ from appeals.core.workflow import Action, apply_transition
 from appeals.notifications import rendering
 from appeals.notifications.models import Channel
 from appeals.notifications.outbox import message_queue
+from appeals.shared.context import site_url
 from appeals.shared.db import advisory_xact_lock, entry_point
 from appeals.shared.exceptions import GuardFailed, PermissionDenied, RateLimited, ValidationFailed
 from appeals.verification.models import ChallengeState, VerificationChallenge
@@ -78,6 +79,7 @@ def _issue(*, appeal: Appeal, channel: str, language: str, by=None) -> Verificat
     params = {"reference": appeal.reference, "company": enterprise.name}
     if channel == Channel.EMAIL:
         params["admin_name"] = enterprise.admin_name
+        params["site_url"] = site_url()  # the link is minted at send time, maybe in a worker
     message_queue(
         channel=channel, recipient=challenge.destination, template=SMS_TEMPLATE if channel == Channel.SMS else EMAIL_TEMPLATE,
         params=params, idempotency_key=f"verification:{challenge.pk}", appeal=appeal, challenge=challenge, language=language,
@@ -164,8 +166,9 @@ def new_sms_code() -> str:
     return f"{secrets.randbelow(10 ** digits):0{digits}d}"
 
 
-def email_link(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("verification-email-landing", kwargs={"token": token})
+def email_link_path(token: str) -> str:
+    """The landing page's path; the outbox puts it on the message's site_url (see _issue)."""
+    return reverse("verification-email-landing", kwargs={"token": token})
 
 
 def challenge_mint_secret(*, challenge_id: int) -> dict | None:
@@ -191,7 +194,7 @@ def challenge_mint_secret(*, challenge_id: int) -> dict | None:
     challenge.expires_at = now + timedelta(seconds=_conf("EMAIL_TOKEN_TTL_SECONDS"))
     challenge.save(update_fields=["secret_hash", "issued_at", "expires_at"])
     token = signing.dumps({"c": challenge.pk, "n": nonce}, salt=_conf("EMAIL_TOKEN_SALT"), compress=True)
-    return {"link": email_link(token), "hours": _conf("EMAIL_TOKEN_TTL_SECONDS") // 3600}
+    return {"link_path": email_link_path(token), "hours": _conf("EMAIL_TOKEN_TTL_SECONDS") // 3600}
 
 
 # --- answering ----------------------------------------------------------------------------

@@ -238,7 +238,12 @@ VERIFICATION = {
     "EMAIL_TOKEN_SALT": "appeals.verification.email-link",
 }
 # Absolute links in emails (the email-confirmation link) start with this.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Where links in messages point. Empty: the host of the request that caused the message (checked
+# against ALLOWED_HOSTS), so `make run HOST=...` works on any port; set it in production.
+SITE_URL = env("SITE_URL", default="")
+# The local inbox (/dev/inbox/, appeals/notifications/dev_inbox.py): local settings only.
+DEV_INBOX = False
+DEV_INBOX_DIR = env("DEV_INBOX_DIR", default=str(BASE_DIR / ".dev-inbox"))
 
 NOTIFICATIONS = {
     # Provider errors are retried with exponential back-off: base * 2**(attempt-1), capped.

@@ -138,6 +138,35 @@ class AppealListOutput(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
+_timestamp = serializers.DateTimeField()
+
+
+def _when(value):
+    return _timestamp.to_representation(value) if value else None
+
+
+def appeal_list_row(row: dict) -> dict:
+    """One AppealListOutput row from `selectors.APPEAL_LIST_VALUES` (same fields, same formats),
+    without a serializer instance per row; tests compare it with AppealListOutput."""
+    return {
+        "reference": row["reference"],
+        "state": row["state"],
+        "state_display": str(AppealState(row["state"]).label),
+        "enterprise": {"id": row["enterprise_id"], "name": row["enterprise__name"]},
+        "incident_id": row["incident_id"],
+        "incident_kind": row["incident__kind"],
+        "severity": row["incident__severity"],
+        "platform": row["incident__account__platform"],
+        "account_display_name": row["incident__account__display_name"],
+        "filed_by": row["filed_by__username"],
+        "first_reviewer": row["first_reviewer__username"],
+        "second_reviewer": row["second_reviewer__username"],
+        "submitted_at": _when(row["submitted_at"]),
+        "decided_at": _when(row["decided_at"]),
+        "created_at": _when(row["created_at"]),
+    }
+
+
 class AppealDetailOutput(AppealListOutput):
     statement = serializers.CharField(read_only=True)
     contact_phone = serializers.CharField(read_only=True)

@@ -189,8 +189,10 @@ class AppealViewSet(viewsets.GenericViewSet):
         return Response(s.AppealDetailOutput(appeal, context={"request": self.request}).data, status=status_code)
 
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.AppealListOutput(page, many=True, context={"request": request}).data)
+        # The lean path: filtered, then read as plain values (see selectors.appeal_list_for).
+        filtered = self.filter_queryset(selectors.appeal_list_for(request.user))
+        page = self.paginate_queryset(filtered.values(*selectors.APPEAL_LIST_VALUES))
+        return self.get_paginated_response([s.appeal_list_row(row) for row in page])
 
     def retrieve(self, request, reference=None):
         return self._detail(self.get_object())

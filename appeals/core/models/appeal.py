@@ -79,6 +79,11 @@ class Appeal(models.Model):
             models.Index(fields=["contact_phone", "submitted_at"], name="appeal_phone_month"),
             # Surge counting reads bounded time ranges of submissions (rebuild, charts).
             models.Index(fields=["submitted_at"], name="appeal_submitted"),
+            # The appeal list, newest first (selectors.appeal_list_for): the desk's view (no drafts),
+            # an enterprise's own, and either narrowed to one state.
+            models.Index(fields=["-created_at", "-id"], name="appeal_desk_list", condition=~models.Q(state="draft")),
+            models.Index(fields=["enterprise", "-created_at", "-id"], name="appeal_tenant_list"),
+            models.Index(fields=["state", "-created_at", "-id"], name="appeal_state_list"),
         ]
 
     def __str__(self) -> str:
