@@ -128,7 +128,7 @@ def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
         item = EvidenceItem.objects.create(
             uuid=uid, appeal=locked, enterprise_id=locked.enterprise_id, group=group, kind=kind,
             original_name=original_name, file_type=inspected.file_type, size=file.size, sha256=sha256,
-            storage_name=stored, width=inspected.width, height=inspected.height,
+            storage_name=stored, width=inspected.width, height=inspected.height, link_targets=list(inspected.links),
             derived_status=DerivedStatus.PENDING if inspected.width else DerivedStatus.NONE,
             uploaded_by=by,
         )
@@ -137,6 +137,7 @@ def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
         audit_object(actor=by, action="evidence.upload", obj=item, after={
             "appeal": locked.reference, "kind": kind, "file_type": item.file_type, "size": item.size,
             "sha256": sha256, "original_name": mask_id_numbers(original_name), "storage_name": stored,
+            **({"link_targets": item.link_targets} if item.link_targets else {}),
         })
     except BaseException:
         storage.delete(stored)  # nothing half-written stays behind

@@ -321,6 +321,12 @@ EVIDENCE = {
     # An item that strands its worker this many times (killed by the time limit, out of memory)
     # is marked failed instead of being queued again forever.
     "SWEEP_MAX_REQUEUES": env.int("EVIDENCE_SWEEP_MAX_REQUEUES", default=3),
+    # A gzip operation log is inflated once at upload and refused as soon as it grows past
+    # this size (log_too_large) or past this many times the compressed bytes read so far
+    # (log_ratio; checked once it has inflated more than LOG_RATIO_GRACE_BYTES).
+    "LOG_MAX_INFLATED_BYTES": env.int("EVIDENCE_LOG_MAX_INFLATED_BYTES", default=512 * _MB),
+    "LOG_MAX_INFLATE_RATIO": env.int("EVIDENCE_LOG_MAX_INFLATE_RATIO", default=100),
+    "LOG_RATIO_GRACE_BYTES": env.int("EVIDENCE_LOG_RATIO_GRACE_BYTES", default=16 * _MB),
 }
 # Completeness: every appeal needs these kinds; some incidents need more.
 EVIDENCE_REQUIRED = {
@@ -356,7 +362,8 @@ EVIDENCE_LOG_RULES = {
     "MAX_LINES_PER_FLAG": 200,
     "MAX_MALFORMED_LINES": 200,
     # A gzip log may not inflate beyond this (decompression bomb).
-    "MAX_DECOMPRESSED_BYTES": env.int("EVIDENCE_LOG_MAX_DECOMPRESSED_BYTES", default=2048 * _MB),
+    # (The upload already refused anything past EVIDENCE["LOG_MAX_INFLATED_BYTES"]; this is the backstop.)
+    "MAX_DECOMPRESSED_BYTES": env.int("EVIDENCE_LOG_MAX_DECOMPRESSED_BYTES", default=env.int("EVIDENCE_LOG_MAX_INFLATED_BYTES", default=512 * _MB)),
 }
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
 
