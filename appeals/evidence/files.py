@@ -17,8 +17,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from appeals.evidence.pdf import inspect_pdf
 from appeals.evidence.models import FILE_TYPE_EXTENSION, IMAGE_TYPES, KIND_RULES, FileType
+from appeals.evidence.pdf import inspect_pdf
 from appeals.shared.exceptions import ValidationFailed
 
 HEAD_BYTES = 64 * 1024
