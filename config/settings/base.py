@@ -232,7 +232,7 @@ VERIFICATION = {
     "RESEND_COOLDOWN_SECONDS": env.int("VERIFICATION_RESEND_COOLDOWN", default=60),
     # Caps on verification messages over a rolling window (the messages quote the window).
     "CAP_WINDOW_HOURS": env.int("VERIFICATION_CAP_WINDOW_HOURS", default=24),
-    "SMS_DAILY_CAP_PER_PHONE": env.int("SMS_DAILY_CAP_PER_PHONE", default=10),
+    # (The per-phone SMS cap is the outbox's, for every SMS: NOTIFICATIONS below.)
     "DAILY_CAP_PER_APPEAL": env.int("VERIFICATION_DAILY_CAP_PER_APPEAL", default=5),
     "EMAIL_TOKEN_TTL_SECONDS": env.int("EMAIL_TOKEN_TTL_SECONDS", default=24 * 3600),
     "EMAIL_TOKEN_SALT": "appeals.verification.email-link",
@@ -254,6 +254,10 @@ NOTIFICATIONS = {
     # The sweeper re-enqueues queued rows older than this (the broker was down at commit).
     "SWEEP_AFTER_SECONDS": env.int("NOTIFICATIONS_SWEEP_AFTER", default=60),
     "SWEEP_BATCH": 500,
+    # Every SMS queued to one phone (canonical 11 digits) counts against this cap over a
+    # rolling window, the first verification code of a submission included (outbox._check_sms_cap).
+    "SMS_DAILY_CAP_PER_PHONE": env.int("SMS_DAILY_CAP_PER_PHONE", default=10),
+    "SMS_CAP_WINDOW_HOURS": env.int("SMS_CAP_WINDOW_HOURS", default=env.int("VERIFICATION_CAP_WINDOW_HOURS", default=24)),
     # Empty: Celery's default queue. Tests give their own workers a private queue.
     "QUEUE": env("NOTIFICATIONS_QUEUE", default=""),
     # Dotted path of fn(*, message_id, recipient) -> True / False / None (cannot tell): asks the
