@@ -16,7 +16,8 @@ Refused, each with its own code (the upload error's `code`):
                      an /EmbeddedFile stream, a file-attachment annotation)
   pdf_xfa            an XFA form (/XFA in the AcroForm: scriptable XML forms)
   pdf_encrypted      a password is needed to read it (it cannot be inspected)
-  pdf_unreadable     the parser cannot read it at all
+  pdf_unreadable     the parser cannot read it at all, or it holds more objects than
+                     EVIDENCE["PDF_MAX_OBJECTS"] (a scanned letter has a few dozen)
 Kept, as a warning on the item: the targets of /URI link actions (the reviewer sees where
 a link in the document would lead before opening it).
 """
@@ -24,6 +25,7 @@ a link in the document would lead before opening it).
 from dataclasses import dataclass, field
 
 import pikepdf
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from appeals.shared.exceptions import ValidationFailed
@@ -128,8 +130,12 @@ def inspect_pdf(file) -> PdfReport:
     report = PdfReport()
     try:
         with pikepdf.open(stream) as pdf:
+            objects = pdf.objects
+            if len(objects) > settings.EVIDENCE["PDF_MAX_OBJECTS"]:  # about 60 µs each to walk
+                raise _reject("pdf_unreadable", _("The PDF has too many internal objects (more than %(n)s) to be checked.")
+                              % {"n": settings.EVIDENCE["PDF_MAX_OBJECTS"]})
             _walk(pdf.trailer, report)
-            for obj in pdf.objects:
+            for obj in objects:
                 report.objects += 1
                 _walk(obj, report)
     except _Found as found:

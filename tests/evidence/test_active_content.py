@@ -117,3 +117,11 @@ def test_a_multi_member_gzip_log_is_accepted(draft_appeal, enterprise_admin):
     second = gzip.compress(b"2026-11-20 10:00:01,wx-1,operations,login,,hi,10.0.0.1,d1\n")
     item = _upload(draft_appeal, enterprise_admin, "log.csv.gz", first + second, kind="operation_log")
     assert item.file_type == "csv_gzip"
+
+
+def test_a_pdf_with_too_many_objects_is_refused_before_the_walk(draft_appeal, enterprise_admin, settings):
+    settings.EVIDENCE = {**settings.EVIDENCE, "PDF_MAX_OBJECTS": 50}
+    data = files.pdf_with_uri_links(*[f"https://example.com/{i}" for i in range(60)])  # one object per link annotation
+    with pytest.raises(ValidationFailed) as err:
+        _upload(draft_appeal, enterprise_admin, "letter.pdf", data)
+    assert err.value.code == "pdf_unreadable" and "50" in err.value.message
