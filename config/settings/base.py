@@ -333,7 +333,7 @@ EVIDENCE = {
     "LOG_RATIO_GRACE_BYTES": env.int("EVIDENCE_LOG_RATIO_GRACE_BYTES", default=16 * _MB),
     # A PDF is checked object by object (appeals/evidence/pdf.py); one with more is refused
     # (pdf_unreadable) rather than costing the request minutes.
-    "PDF_MAX_OBJECTS": env.int("EVIDENCE_PDF_MAX_OBJECTS", default=100_000),
+    "PDF_MAX_OBJECTS": env.int("EVIDENCE_PDF_MAX_OBJECTS", default=20_000),
 }
 # Completeness: every appeal needs these kinds; some incidents need more.
 EVIDENCE_REQUIRED = {
