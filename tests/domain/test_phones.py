@@ -112,3 +112,17 @@ def test_the_submission_sms_is_counted_for_the_resends(complete_draft, enterpris
     with pytest.raises(RateLimited) as exc:
         verification.verification_resend(appeal=appeal, channel=Channel.SMS, by=enterprise_admin)
     assert exc.value.code == "phone_daily_cap"
+
+
+def test_the_filing_form_takes_a_formatted_phone(enterprise, account):
+    from appeals.core.models import MessagingAccount
+    from appeals.core.web.forms import NewAppealForm
+
+    data = {"account": account.pk, "kind": "short_ban", "reason": "unknown", "banned_at": "2026-11-20T10:00",
+            "statement": "Please.", "contact_phone": "+86 139-1234-5678"}
+    form = NewAppealForm(data, accounts=MessagingAccount.objects.filter(enterprise=enterprise), enterprise=enterprise)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["contact_phone"] == "13912345678"
+    bad = NewAppealForm({**data, "contact_phone": "010-1234-5678"}, accounts=MessagingAccount.objects.filter(enterprise=enterprise),
+                        enterprise=enterprise)
+    assert not bad.is_valid() and "139 1234 5678" in bad.errors["contact_phone"][0]
