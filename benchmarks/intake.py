@@ -10,6 +10,8 @@ def waive_intake_guards(*, verification: bool = True, evidence: bool = True) -> 
     changes = {}
     if verification:
         changes["VERIFICATION"] = {**settings.VERIFICATION, "REQUIRED": False}
+        # Each submission still queues a code to its enterprise's legal representative.
+        changes["NOTIFICATIONS"] = {**settings.NOTIFICATIONS, "SMS_DAILY_CAP_PER_PHONE": 1_000_000}
     if evidence:
         changes["EVIDENCE"] = {**settings.EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": False}
     override_settings(**changes).enable()

@@ -1,4 +1,27 @@
-"""Appending to the audit hash chain, and checking it."""
+"""Appending to the audit hash chain, and checking it.
+
+Lock order (every transaction that writes, so that no two can wait on each other in a cycle):
+
+1. the appeal row: `Appeal.objects.select_for_update()` (the workflow's `apply_transition`,
+   evidence upload and delete, verification, the log analysis's write step), taken before
+   any row that belongs to the appeal;
+2. the appeal's own rows (evidence items, log analyses and risk flags, challenges, outbox
+   messages, SLA rows) and the keyed advisory locks of appeals.shared.db.advisory_xact_lock;
+3. the audit chain lock (`_lock_chain`, one PostgreSQL advisory lock for the whole chain),
+   taken by `audit_record`: never before an appeal row. A transaction that holds the chain
+   lock and then asks for an appeal row deadlocks with any submit (which holds the row and
+   asks for the chain lock). Beware the hidden ask: Django's foreign keys are DEFERRABLE
+   INITIALLY DEFERRED, so inserting a row that points at an appeal (a risk flag, an event)
+   takes a key-share lock on the appeal row only at COMMIT, i.e. after the chain lock. A
+   transaction that inserts such rows and audits must lock the appeal row explicitly first
+   (as evidence_analyse_log's write step does). Call `audit_record` after the row locks, as the last write
+   where possible. Rows locked after it (workflow listeners) are rows of the same appeal,
+   whose other writers hold the appeal row first, so they cannot be waiting for the chain.
+
+Should a cycle happen anyway (or a serialization failure), PostgreSQL aborts one
+transaction; tasks run their write step again (appeals.shared.db.retry_on_lock_conflict,
+then the task's own retry) instead of leaving their work half done.
+"""
 
 import json
 from dataclasses import dataclass

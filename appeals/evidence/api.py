@@ -65,6 +65,8 @@ class EvidenceOutput(serializers.Serializer):
     uploaded_by = serializers.CharField(source="uploaded_by.username")
     uploaded_at = serializers.DateTimeField()
     links = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text="Things the reviewer should know before opening the file; code `pdf_links`: where the PDF's links lead.")
     analysis = serializers.SerializerMethodField()
 
     def get_original_name(self, item) -> str:
@@ -79,6 +81,12 @@ class EvidenceOutput(serializers.Serializer):
             links["thumbnail"] = reverse("api-evidence-thumbnail", kwargs=kwargs, request=request)
             links["preview"] = reverse("api-evidence-preview", kwargs=kwargs, request=request)
         return links
+
+    def get_warnings(self, item) -> list[dict]:
+        if not item.link_targets:
+            return []
+        return [{"code": "pdf_links", "message": _("This PDF contains links to outside addresses; check them before opening."),
+                 "targets": item.link_targets}]
 
     @extend_schema_field(LogAnalysisOutput(allow_null=True))
     def get_analysis(self, item) -> dict | None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from appeals.evidence.models import FILE_TYPE_EXTENSION, IMAGE_TYPES, KIND_RULES, FileType
+from appeals.evidence.pdf import inspect_pdf
 from appeals.shared.exceptions import ValidationFailed
 
 HEAD_BYTES = 64 * 1024
@@ -53,6 +54,8 @@ class Inspected:
     file_type: str
     width: int | None = None
     height: int | None = None
+    # PDF only: where its /URI links lead (shown to the reviewer as a warning)
+    links: tuple[str, ...] = ()
 
 
 def _read_head(file, n: int = HEAD_BYTES) -> bytes:
@@ -62,9 +65,17 @@ def _read_head(file, n: int = HEAD_BYTES) -> bytes:
     return head
 
 
+_SVG_ROOT = re.compile(
+    rb"^(?:<\?xml[^>]*>\s*)?(?:(?:<!--.*?-->|<!doctype[^>]*>|<\?[^>]*>)\s*)*<svg[\s>/]", re.DOTALL
+)
+
+
 def _looks_like_markup(text_head: bytes) -> str | None:
+    """Markup only when the text *starts* as markup: a CSV whose cells mention `<svg` is a CSV."""
     lowered = text_head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()[:4096]
-    if b"<svg" in lowered or (lowered.startswith(b"<?xml") and b"svg" in lowered):
+    if not lowered.startswith(b"<"):
+        return None
+    if _SVG_ROOT.match(lowered) or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
         return "svg"
     if lowered.startswith(b"<") and any(marker in lowered for marker in _HTML_MARKERS):
         return "html"
@@ -122,6 +133,53 @@ def _check_csv_text(sample: bytes) -> None:
     first_line = sample.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
     if b"," not in first_line:
         raise reject("not_csv", _("The operation log is not comma-separated; see the documented CSV layout."))
+
+
+def _check_gzip_inflation(file) -> None:
+    """Inflate the whole gzip stream (bounded memory) and refuse it as soon as it grows past
+    EVIDENCE["LOG_MAX_INFLATED_BYTES"], or past EVIDENCE["LOG_MAX_INFLATE_RATIO"] times the
+    bytes read so far (once it has inflated more than LOG_RATIO_GRACE_BYTES): a decompression
+    bomb costs milliseconds here, never minutes of the analysis worker."""
+    max_bytes = settings.EVIDENCE["LOG_MAX_INFLATED_BYTES"]
+    max_ratio = settings.EVIDENCE["LOG_MAX_INFLATE_RATIO"]
+    grace = settings.EVIDENCE["LOG_RATIO_GRACE_BYTES"]
+    too_large = reject("log_too_large", _("The compressed log inflates to more than %(mb)s MB; split it or upload it uncompressed.")
+                       % {"mb": max_bytes // (1024 * 1024)})
+    bomb = reject("log_ratio", _("The compressed log inflates more than %(n)s times its size; it looks like a decompression bomb.")
+                  % {"n": max_ratio})
+    step = 256 * 1024
+    file.seek(0)
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    read = inflated = 0
+    pending = b""
+    try:
+        while True:
+            if inflater.unconsumed_tail:
+                data = inflater.unconsumed_tail
+            elif pending:
+                data, pending = pending, b""
+            else:
+                data = file.read(step)
+                read += len(data)
+                if not data:
+                    break
+            inflated += len(inflater.decompress(data, 4 * step))
+            if inflated > max_bytes:
+                raise too_large
+            if inflated > grace and inflated > max_ratio * read:
+                raise bomb
+            if inflater.eof:  # end of one gzip member: another may follow
+                pending = inflater.unused_data
+                if not pending:
+                    pending = file.read(step)
+                    read += len(pending)
+                if not pending.startswith(b"\x1f\x8b"):
+                    break  # end of file (or trailing bytes, which gzip readers ignore)
+                inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    except zlib.error:
+        raise reject("corrupt_gzip", _("The gzip file is damaged and cannot be decompressed.")) from None
+    finally:
+        file.seek(0)
 
 
 def _gunzip_head(file) -> bytes:
@@ -224,27 +282,13 @@ def inspect_upload(file, *, kind: str, name: str = "") -> Inspected:
         file.seek(0)
         if b"%%EOF" not in tail:
             raise reject("corrupt_pdf", _("The PDF is truncated (no end-of-file marker)."))
-        _refuse_active_pdf(file)
-        return Inspected(detected)
+        report = inspect_pdf(file)
+        return Inspected(detected, links=tuple(report.uris))
     sample = _gunzip_head(file) if detected == FileType.CSV_GZIP else head
     _check_csv_text(sample)
+    if detected == FileType.CSV_GZIP:
+        _check_gzip_inflation(file)
     return Inspected(detected)
-
-
-# Scripts, launch actions and embedded files have no place in a scanned license or letter.
-# (A name inside a compressed object stream is not seen; this catches the plain ones.)
-_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)(?![A-Za-z0-9])")
-
-
-def _refuse_active_pdf(file) -> None:
-    file.seek(0)
-    carry = b""
-    for chunk in file.chunks(1024 * 1024):
-        if _PDF_ACTIVE.search(carry + chunk):
-            file.seek(0)
-            raise reject("pdf_active_content", _("PDFs with scripts, launch actions or embedded files are not accepted."))
-        carry = chunk[-16:]
-    file.seek(0)
 
 
 def extension_for(file_type: str) -> str:

@@ -91,6 +91,8 @@ class EvidenceItem(models.Model):
     derive_requeues = models.PositiveSmallIntegerField(default=0, db_default=0)
     thumbnail_name = models.CharField(max_length=300, blank=True, editable=False)
     preview_name = models.CharField(max_length=300, blank=True, editable=False)
+    # PDF: where its /URI links lead (appeals.evidence.pdf); shown to the reviewer as a warning.
+    link_targets = models.JSONField(default=list, blank=True, db_default=models.Value([], output_field=models.JSONField()))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 

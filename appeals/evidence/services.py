@@ -39,7 +39,7 @@ from appeals.evidence.models import (
     LogAnalysis,
     RiskFlag,
 )
-from appeals.shared.db import entry_point
+from appeals.shared.db import entry_point, retry_on_lock_conflict
 from appeals.shared.exceptions import GuardFailed, ValidationFailed
 from appeals.shared.masking import mask_id_numbers
 from appeals.shared.tasks import publish, publish_on_commit
@@ -128,7 +128,7 @@ def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
         item = EvidenceItem.objects.create(
             uuid=uid, appeal=locked, enterprise_id=locked.enterprise_id, group=group, kind=kind,
             original_name=original_name, file_type=inspected.file_type, size=file.size, sha256=sha256,
-            storage_name=stored, width=inspected.width, height=inspected.height,
+            storage_name=stored, width=inspected.width, height=inspected.height, link_targets=list(inspected.links),
             derived_status=DerivedStatus.PENDING if inspected.width else DerivedStatus.NONE,
             uploaded_by=by,
         )
@@ -137,6 +137,7 @@ def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
         audit_object(actor=by, action="evidence.upload", obj=item, after={
             "appeal": locked.reference, "kind": kind, "file_type": item.file_type, "size": item.size,
             "sha256": sha256, "original_name": mask_id_numbers(original_name), "storage_name": stored,
+            **({"link_targets": item.link_targets} if item.link_targets else {}),
         })
     except BaseException:
         storage.delete(stored)  # nothing half-written stays behind
@@ -251,6 +252,7 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
     item = EvidenceItem.objects.select_related("appeal").get(pk=item_id)
     analysis, _created = LogAnalysis.objects.get_or_create(evidence=item)
     LogAnalysis.objects.filter(pk=analysis.pk).update(status=AnalysisStatus.RUNNING, started_at=timezone.now())
+    report, error = None, ""
     try:
         with evidence_storage().open(item.storage_name, "rb") as fp:
             report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES)
@@ -261,8 +263,17 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
         logger.exception("operation-log analysis of evidence %s failed", item.pk)
         report = None
         error = f"the analysis failed: {type(exc).__name__}: {exc}"[:500]
+    return _record_analysis(item=item, analysis_pk=analysis.pk, report=report, error=error)
+
+
+@retry_on_lock_conflict
+def _record_analysis(*, item: EvidenceItem, analysis_pk: int, report, error: str) -> LogAnalysis:
+    """The analysis's one write transaction, in the documented lock order (appeals.audit.services):
+    the appeal row first, then the appeal's own rows, the audit chain last. A deadlock or
+    serialization failure runs it again (the slow read of the log is not repeated)."""
     with transaction.atomic(durable=True):
-        analysis = LogAnalysis.objects.select_for_update().get(pk=analysis.pk)
+        Appeal.objects.select_for_update().only("pk").get(pk=item.appeal_id)
+        analysis = LogAnalysis.objects.select_for_update().get(pk=analysis_pk)
         RiskFlag.objects.filter(evidence=item).delete()
         if report is None:
             analysis.status, analysis.error = AnalysisStatus.FAILED, error

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('appeals', '0012_evidence_sweep_requeues'),
+        ("appeals", "0015_evidence_links_canonical_phones"),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('appeals', '0021_appeal_search'),
+        ("appeals", "0021_appeal_search"),
     ]
 
     operations = [

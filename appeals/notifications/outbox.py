@@ -15,6 +15,7 @@ or doubles a message:
 
 import hashlib
 import logging
+import math
 import random
 import smtplib
 from dataclasses import dataclass
@@ -37,9 +38,9 @@ from appeals.notifications.errors import DeliveryError, PermanentDeliveryError, 
 from appeals.notifications.models import Channel, Message, MessageState
 from appeals.notifications.sms import SmsMessage, get_connection
 from appeals.shared.context import site_url
-from appeals.shared.exceptions import ValidationFailed
+from appeals.shared.exceptions import RateLimited, ValidationFailed
 from appeals.shared.tasks import publish
-from appeals.shared.validators import validate_mobile
+from appeals.shared.validators import mask_phone, normalise_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +81,36 @@ def enqueue(message_id: int) -> bool:
         return False
 
 
-def _validate_recipient(channel: str, recipient: str) -> None:
+def _validate_recipient(channel: str, recipient: str) -> str:
+    """The recipient in its canonical form (a phone: its 11 digits), or ValidationFailed."""
     if channel == Channel.SMS:
         try:
-            validate_mobile(recipient)
+            return normalise_mobile(recipient)
         except Exception as exc:
             raise ValidationFailed(fields={"phone": list(getattr(exc, "messages", [str(exc)]))}) from None
-    elif "@" not in recipient:
+    if "@" not in (recipient or ""):
         raise ValidationFailed(fields={"to": [_("Enter a valid email address.")]})
+    return recipient
+
+
+def _check_sms_cap(phone: str) -> None:
+    """The per-phone daily SMS cap, for every SMS the system queues (a verification code on
+    submit or on resend, a surge alert): at most NOTIFICATIONS["SMS_DAILY_CAP_PER_PHONE"]
+    to one canonical number in SMS_CAP_WINDOW_HOURS. Every queued SMS counts, sent or not.
+
+    No lock is taken here (message_queue runs late in transactions that already hold the
+    audit chain lock; a lock per phone taken after it could close a cycle): two SMS queued to
+    one phone in the same instant may both take its last slot."""
+    cap, hours = _conf("SMS_DAILY_CAP_PER_PHONE"), _conf("SMS_CAP_WINDOW_HOURS")
+    now = timezone.now()
+    recent = Message.objects.filter(channel=Channel.SMS, recipient=phone, created_at__gt=now - timedelta(hours=hours))
+    if recent.count() < cap:
+        return
+    oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+    wait = max(1, math.ceil((oldest + timedelta(hours=hours) - now).total_seconds()))
+    message = _("The phone %(phone)s has received the most text messages allowed in %(hours)d hours.") % {
+        "phone": mask_phone(phone), "hours": hours}
+    raise RateLimited(message, code="phone_daily_cap", fields={"phone": [message]}, retry_after=wait)
 
 
 @transaction.atomic
@@ -97,7 +120,7 @@ def message_queue(*, channel: str, recipient: str, template: str, params: dict |
 
     `topic`/`topic_id` say what the message is about (a surge alert, an SLA notice) so the
     capability that queued it can list its messages and their state."""
-    _validate_recipient(channel, recipient)
+    recipient = _validate_recipient(channel, recipient)
     if not template:
         raise ValidationFailed(fields={"template": [_("Name the message template.")]})
     params = params or {}
@@ -107,6 +130,8 @@ def message_queue(*, channel: str, recipient: str, template: str, params: dict |
     existing = Message.objects.filter(idempotency_key=idempotency_key).first()
     if existing:
         return existing
+    if channel == Channel.SMS:
+        _check_sms_cap(recipient)
     try:
         with transaction.atomic():
             message = Message.objects.create(

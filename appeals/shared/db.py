@@ -17,11 +17,17 @@ committed, and calling it inside another transaction is a bug that fails loudly
 - Views never open a transaction around a service (ATOMIC_REQUESTS is off).
 """
 
+import functools
+import logging
+import random
+import time
 import zlib
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,3 +50,47 @@ def advisory_xact_lock(namespace: str, value: str) -> None:
     key = zlib.crc32(f"{namespace}:{value}".encode())
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(namespace.encode()) & 0x7FFFFFFF, key & 0x7FFFFFFF])
+
+
+# --- lock conflicts: deadlocks and serialization failures are retried, never fatal ----------
+
+# SQLSTATE 40P01 deadlock_detected, 40001 serialization_failure: PostgreSQL rolled the
+# transaction back to break a cycle or keep SERIALIZABLE; running it again is the remedy.
+CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True if `exc` (a Django DatabaseError, or the driver's error under it) is a deadlock
+    or a serialization failure."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if getattr(exc, "sqlstate", None) in CONFLICT_SQLSTATES or getattr(exc, "pgcode", None) in CONFLICT_SQLSTATES:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def retry_on_lock_conflict(func=None, *, attempts: int = 5, base_delay: float = 0.1, max_delay: float = 3.0):
+    """Run `func` again (exponential backoff with jitter) when its transaction is chosen as a
+    deadlock victim or fails to serialise. Only around code that owns its transaction (an
+    entry point, a task's write step): inside a caller's transaction there is nothing to retry,
+    so the error goes up at once. The last failure is raised as it is."""
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            for attempt in range(1, attempts + 1):
+                try:
+                    return f(*args, **kwargs)
+                except DatabaseError as exc:
+                    if attempt == attempts or not is_lock_conflict(exc) or connection.in_atomic_block:
+                        raise
+                    delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+                    logger.warning("%s: %s (attempt %s of %s); retrying in %.2fs",
+                                   f.__qualname__, exc, attempt, attempts, delay)
+                    time.sleep(delay)
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorate(func) if func is not None else decorate

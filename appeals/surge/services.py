@@ -39,7 +39,7 @@ from appeals.core.workflow import Action
 from appeals.notifications.models import Channel, Message
 from appeals.notifications.outbox import message_queue
 from appeals.shared.db import entry_point
-from appeals.shared.exceptions import InvalidTransition, NotFound, ValidationFailed
+from appeals.shared.exceptions import InvalidTransition, NotFound, RateLimited, ValidationFailed
 from appeals.shared.writes import require, snapshot, validate_model
 from appeals.surge.counters import DatabaseCounts, RedisCounts, redis_client, surge_counts  # noqa: F401
 from appeals.surge.models import (
@@ -449,4 +449,6 @@ def surge_notify_managers(*, alert: SurgeAlert) -> list[Message]:
                 ))
             except ValidationFailed:  # one manager's unusable address must not stop the alert
                 logger.warning("surge alert %s: manager %s has an unusable %s address", alert.pk, manager.pk, channel)
+            except RateLimited:  # the phone's daily SMS cap (the email still goes)
+                logger.warning("surge alert %s: manager %s's phone reached its daily SMS cap", alert.pk, manager.pk)
     return queued

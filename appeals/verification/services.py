@@ -114,15 +114,11 @@ def _check_send_limits(*, appeal: Appeal, channel: str, now) -> None:
                           % {"n": _conf("DAILY_CAP_PER_APPEAL"), "hours": _conf("CAP_WINDOW_HOURS")},
                           code="appeal_daily_cap", retry_after=wait)
     if channel == Channel.SMS:
-        phone = _destination(appeal, channel)
-        advisory_xact_lock("verification-sms-phone", phone)
-        to_phone = VerificationChallenge.objects.filter(channel=Channel.SMS, destination=phone, created_at__gt=day_ago).order_by(
-            "created_at")
-        if to_phone.count() >= _conf("SMS_DAILY_CAP_PER_PHONE"):
-            wait = _retry_after(to_phone.first().created_at + window, now)
-            raise RateLimited(_("The phone %(phone)s has received the most codes allowed in %(hours)d hours.")
-                              % {"phone": mask_phone(phone), "hours": _conf("CAP_WINDOW_HOURS")},
-                              code="phone_daily_cap", retry_after=wait)
+        # Resends to one phone queue one at a time (before the audit chain lock, in the
+        # documented order); the per-phone daily cap itself is the outbox's, for every SMS
+        # (appeals.notifications.outbox._check_sms_cap): message_queue refuses with
+        # `phone_daily_cap` and this whole resend is rolled back.
+        advisory_xact_lock("verification-sms-phone", _destination(appeal, channel))
 
 
 def _awaiting(appeal: Appeal) -> None:

@@ -232,7 +232,7 @@ VERIFICATION = {
     "RESEND_COOLDOWN_SECONDS": env.int("VERIFICATION_RESEND_COOLDOWN", default=60),
     # Caps on verification messages over a rolling window (the messages quote the window).
     "CAP_WINDOW_HOURS": env.int("VERIFICATION_CAP_WINDOW_HOURS", default=24),
-    "SMS_DAILY_CAP_PER_PHONE": env.int("SMS_DAILY_CAP_PER_PHONE", default=10),
+    # (The per-phone SMS cap is the outbox's, for every SMS: NOTIFICATIONS below.)
     "DAILY_CAP_PER_APPEAL": env.int("VERIFICATION_DAILY_CAP_PER_APPEAL", default=5),
     "EMAIL_TOKEN_TTL_SECONDS": env.int("EMAIL_TOKEN_TTL_SECONDS", default=24 * 3600),
     "EMAIL_TOKEN_SALT": "appeals.verification.email-link",
@@ -259,6 +259,10 @@ NOTIFICATIONS = {
     # The sweeper re-enqueues queued rows older than this (the broker was down at commit).
     "SWEEP_AFTER_SECONDS": env.int("NOTIFICATIONS_SWEEP_AFTER", default=60),
     "SWEEP_BATCH": 500,
+    # Every SMS queued to one phone (canonical 11 digits) counts against this cap over a
+    # rolling window, the first verification code of a submission included (outbox._check_sms_cap).
+    "SMS_DAILY_CAP_PER_PHONE": env.int("SMS_DAILY_CAP_PER_PHONE", default=10),
+    "SMS_CAP_WINDOW_HOURS": env.int("SMS_CAP_WINDOW_HOURS", default=env.int("VERIFICATION_CAP_WINDOW_HOURS", default=24)),
     # Empty: Celery's default queue. Tests give their own workers a private queue.
     "QUEUE": env("NOTIFICATIONS_QUEUE", default=""),
     # Dotted path of fn(*, message_id, recipient) -> True / False / None (cannot tell): asks the
@@ -326,6 +330,15 @@ EVIDENCE = {
     # An item that strands its worker this many times (killed by the time limit, out of memory)
     # is marked failed instead of being queued again forever.
     "SWEEP_MAX_REQUEUES": env.int("EVIDENCE_SWEEP_MAX_REQUEUES", default=3),
+    # A gzip operation log is inflated once at upload and refused as soon as it grows past
+    # this size (log_too_large) or past this many times the compressed bytes read so far
+    # (log_ratio; checked once it has inflated more than LOG_RATIO_GRACE_BYTES).
+    "LOG_MAX_INFLATED_BYTES": env.int("EVIDENCE_LOG_MAX_INFLATED_BYTES", default=512 * _MB),
+    "LOG_MAX_INFLATE_RATIO": env.int("EVIDENCE_LOG_MAX_INFLATE_RATIO", default=100),
+    "LOG_RATIO_GRACE_BYTES": env.int("EVIDENCE_LOG_RATIO_GRACE_BYTES", default=16 * _MB),
+    # A PDF is checked object by object (appeals/evidence/pdf.py); one with more is refused
+    # (pdf_unreadable) rather than costing the request minutes.
+    "PDF_MAX_OBJECTS": env.int("EVIDENCE_PDF_MAX_OBJECTS", default=20_000),
 }
 # Completeness: every appeal needs these kinds; some incidents need more.
 EVIDENCE_REQUIRED = {
@@ -361,7 +374,8 @@ EVIDENCE_LOG_RULES = {
     "MAX_LINES_PER_FLAG": 200,
     "MAX_MALFORMED_LINES": 200,
     # A gzip log may not inflate beyond this (decompression bomb).
-    "MAX_DECOMPRESSED_BYTES": env.int("EVIDENCE_LOG_MAX_DECOMPRESSED_BYTES", default=2048 * _MB),
+    # (The upload already refused anything past EVIDENCE["LOG_MAX_INFLATED_BYTES"]; this is the backstop.)
+    "MAX_DECOMPRESSED_BYTES": env.int("EVIDENCE_LOG_MAX_DECOMPRESSED_BYTES", default=env.int("EVIDENCE_LOG_MAX_INFLATED_BYTES", default=512 * _MB)),
 }
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
 

@@ -13,7 +13,9 @@ N_APPEALS = 60
 
 
 @pytest.fixture
-def many_appeals(enterprise, enterprise_admin, first_reviewer, second_reviewer):
+def many_appeals(enterprise, enterprise_admin, first_reviewer, second_reviewer, settings):
+    # 60 submissions text one legal representative 60 codes: above the per-phone daily SMS cap.
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SMS_DAILY_CAP_PER_PHONE": N_APPEALS}
     accounts = [factories.AccountFactory(enterprise=enterprise) for _ in range(3)]
     for i in range(N_APPEALS):
         incident = factories.IncidentFactory(account=accounts[i % 3], created_by=enterprise_admin)

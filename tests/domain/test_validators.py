@@ -32,12 +32,12 @@ def test_check_char_can_be_zero_and_letters():
     assert credit_code_check_char("91350100M000100Y4") == "3"
 
 
-@pytest.mark.parametrize("phone", ["13812345678", "19912345678", "15000000000"])
+@pytest.mark.parametrize("phone", ["13812345678", "19912345678", "15000000000", "+8613812345678", "138 1234 5678"])
 def test_mobiles_ok(phone):
     validate_mobile(phone)
 
 
-@pytest.mark.parametrize("phone", ["", "1381234567", "12812345678", "+8613812345678", "138 1234 5678"])
+@pytest.mark.parametrize("phone", ["", "1381234567", "12812345678", "+1 650 253 0000", "010-12345678", "138 1234 5678 ext 2"])
 def test_mobiles_bad(phone):
     with pytest.raises(ValidationError):
         validate_mobile(phone)

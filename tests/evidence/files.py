@@ -34,6 +34,153 @@ def pdf_bytes() -> bytes:
     )
 
 
+def _pikepdf(mutate=None, *, object_streams: bool = True) -> bytes:
+    """A one-page PDF written by qpdf; `mutate(pdf)` adds what the case needs. With object
+    streams (the default) every dictionary lands inside a compressed object stream, out of
+    reach of a byte scan."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    if mutate:
+        mutate(pdf)
+    out = io.BytesIO()
+    mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
+    pdf.save(out, object_stream_mode=mode, compress_streams=True)
+    return out.getvalue()
+
+
+def _action(pdf, **entries):
+    import pikepdf
+
+    return pdf.make_indirect(pikepdf.Dictionary({f"/{k}": v for k, v in entries.items()}))
+
+
+def _open_action(**entries):
+    import pikepdf
+
+    def mutate(pdf):
+        pdf.Root.OpenAction = _action(pdf, **{k: pikepdf.Name(v) if k == "S" else v for k, v in entries.items()})
+    return mutate
+
+
+def _link_annotation(action_entries: dict):
+    import pikepdf
+
+    def mutate(pdf):
+        action = pikepdf.Dictionary({f"/{k}": v for k, v in action_entries.items()})  # inline (direct) action
+        annot = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[10, 10, 100, 30], A=action)
+        pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(annot)]))
+    return mutate
+
+
+def clean_pdf(*, object_streams: bool = True) -> bytes:
+    return _pikepdf(object_streams=object_streams)
+
+
+def pdf_with_uri_links(*targets: str) -> bytes:
+    import pikepdf
+
+    def mutate(pdf):
+        annots = []
+        for i, target in enumerate(targets):
+            action = pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(target))
+            annots.append(pdf.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[10, 10 + 30 * i, 100, 30 + 30 * i], A=action)))
+        pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array(annots))
+    return _pikepdf(mutate)
+
+
+def _name_escaped_javascript() -> bytes:
+    """/S /J#61vaScript written by hand (qpdf would normalise the name on save)."""
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 4 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+        b"4 0 obj<</S/J#61vaScript/#4AS(app.alert(1))>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+def _document_javascript(pdf):
+    import pikepdf
+
+    script = _action(pdf, S=pikepdf.Name.JavaScript, JS=pikepdf.String("this.exportDataObject()"))
+    pdf.Root.Names = pikepdf.Dictionary(JavaScript=pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("a"), script])))
+
+
+def _embedded_file(pdf):
+    pdf.attachments["payload.exe"] = pdf_attachment_spec(pdf)
+
+
+def pdf_attachment_spec(pdf):
+    import pikepdf
+
+    return pikepdf.AttachedFileSpec(pdf, b"MZ\x90\x00 not really", filename="payload.exe")
+
+
+def _xfa(pdf):
+    import pikepdf
+
+    xfa = pdf.make_stream(b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'/>")
+    pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array(), XFA=xfa))
+
+
+def _file_attachment_annotation(pdf):
+    import pikepdf
+
+    annot = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment, Rect=[0, 0, 20, 20],
+                               Contents=pikepdf.String("see attachment"))
+    pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(annot)]))
+
+
+def pdf_corpus() -> list[tuple[str, bytes, str]]:
+    """(name, bytes, refusal code): active PDFs, most hidden in compressed object streams."""
+    import pikepdf
+
+    return [
+        ("openaction-js-objstm.pdf", _pikepdf(_open_action(S="/JavaScript", JS=pikepdf.String("app.alert(1)"))), "pdf_javascript"),
+        ("openaction-js-plain.pdf", _pikepdf(_open_action(S="/JavaScript", JS=pikepdf.String("app.alert(1)")), object_streams=False),
+         "pdf_javascript"),
+        ("name-escaped-js.pdf", _name_escaped_javascript(), "pdf_javascript"),
+        ("document-js-names.pdf", _pikepdf(_document_javascript), "pdf_javascript"),
+        ("link-js-inline.pdf", _pikepdf(_link_annotation({"S": pikepdf.Name.JavaScript, "JS": pikepdf.String("x()")})),
+         "pdf_javascript"),
+        ("launch-objstm.pdf", _pikepdf(_open_action(S="/Launch", F=pikepdf.String("cmd.exe"))), "pdf_launch"),
+        ("submitform-link.pdf", _pikepdf(_link_annotation({"S": pikepdf.Name.SubmitForm, "F": pikepdf.String("https://x.example/c")})),
+         "pdf_submitform"),
+        ("importdata-objstm.pdf", _pikepdf(_open_action(S="/ImportData", F=pikepdf.String("data.fdf"))), "pdf_importdata"),
+        ("embedded-file.pdf", _pikepdf(_embedded_file), "pdf_embedded_file"),
+        ("file-attachment-annot.pdf", _pikepdf(_file_attachment_annotation), "pdf_embedded_file"),
+        ("xfa-form.pdf", _pikepdf(_xfa), "pdf_xfa"),
+        ("encrypted.pdf", _encrypted_pdf(), "pdf_encrypted"),
+        ("garbage-body.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 4 + b"\n%%EOF\n", "pdf_unreadable"),
+    ]
+
+
+def _encrypted_pdf() -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    out = io.BytesIO()
+    pdf.save(out, encryption=pikepdf.Encryption(user="secret", owner="owner"))
+    return out.getvalue()
+
+
+def gzip_bomb(inflated_bytes: int) -> bytes:
+    """A valid-looking CSV log (the header, then one row again and again) that compresses
+    about 1000:1: `inflated_bytes` of it, gzip-compressed."""
+    out = io.BytesIO()
+    row = b"2026-11-20 10:00:00,wx-1,operations,login,,hi,10.0.0.1,d1\n"
+    block = row * (1024 * 1024 // len(row))
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as gz:
+        gz.write(HEADER.encode())
+        for _ in range(inflated_bytes // len(block)):
+            gz.write(block)
+    return out.getvalue()
+
+
 HEADER = "time,operator,account_type,action,target,message,ip,device_id\n"
 
 
@@ -92,7 +239,9 @@ def bad_corpus() -> list[tuple[str, str, bytes, str]]:
         ("bigbomb.png", "ban_notice", bomb_png(13000), "image_bomb"),
         ("id.pdf", "admin_id_front", pdf_bytes(), "type_not_allowed"),
         ("license.pdf", "business_license", b"%PDF-1.4\n1 0 obj<<>>endobj\n", "corrupt_pdf"),
-        ("letter.pdf", "authorization_letter", pdf_bytes().replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"), "pdf_active_content"),
+        ("letter.pdf", "authorization_letter", pdf_bytes().replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"), "pdf_javascript"),
+        *(("letter.pdf", "authorization_letter", data, code) for _name, data, code in pdf_corpus()),
+        ("log.csv.gz", "operation_log", gzip_bomb(50 * 1024 * 1024), "log_ratio"),
         ("log.pdf", "operation_log", image_bytes("PNG"), "disguised_type"),
         ("letter.pdf", "authorization_letter", log_csv(["2026-11-20 10:00:00,a,master,login,,hi,1.1.1.1,d"]).encode(), "disguised_type"),
         ("anim.gif", "ban_notice", image_bytes("GIF"), "unsupported_type"),

@@ -48,7 +48,9 @@ def test_racing_openers_exactly_one_wins():
     assert AuditEvent.objects.filter(action="surge.open").count() == 1
 
 
-def test_many_concurrent_submissions_open_exactly_one_alert_per_slice(enterprise, enterprise_admin):
+def test_many_concurrent_submissions_open_exactly_one_alert_per_slice(enterprise, enterprise_admin, settings):
+    # 30 submissions text one legal representative 30 codes: above the per-phone daily SMS cap.
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SMS_DAILY_CAP_PER_PHONE": 100}
     account = factories.AccountFactory(enterprise=enterprise)
     drafts = []
     for i in range(30):

@@ -211,7 +211,7 @@ def test_daily_cap_per_appeal(pending_appeal, enterprise_admin, settings):
 
 
 def test_daily_cap_per_phone_across_appeals(pending_appeal, enterprise_admin, settings, enterprise):
-    settings.VERIFICATION = {**settings.VERIFICATION, "SMS_DAILY_CAP_PER_PHONE": 2}
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SMS_DAILY_CAP_PER_PHONE": 2}
     _age(_sms(pending_appeal), 61)
     svc.verification_resend(appeal=pending_appeal, channel=Channel.SMS, by=enterprise_admin)  # 2nd SMS to this phone
     _age(_sms(pending_appeal), 61)

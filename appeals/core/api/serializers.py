@@ -7,6 +7,7 @@ state, tenant, reviewer, reference and filer fields cannot be written by a clien
 
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -16,7 +17,7 @@ from appeals.core import selectors
 from appeals.core.models import AccountType, AppealState, IncidentKind, Platform, ReasonCategory, Severity
 from appeals.core.services.appeals import FirstReviewDecision, ManagerDecision, SecondReviewDecision
 from appeals.core.workflow import Action, available_actions
-from appeals.shared.validators import MOBILE_RE, validate_mobile
+from appeals.shared.validators import MOBILE_INPUT_MAX_LENGTH, normalise_mobile
 
 # Free-text caps: generous for a human, small enough that a client cannot park megabytes.
 STATEMENT_MAX = 10_000
@@ -26,14 +27,22 @@ NOTICE_MAX = 5_000
 EARLIEST_BAN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-@extend_schema_field({"type": "string", "pattern": MOBILE_RE.pattern, "example": "13812345678"})
+@extend_schema_field({"type": "string", "maxLength": MOBILE_INPUT_MAX_LENGTH, "example": "+86 139 1234 5678",
+                      "description": "A mainland China mobile number in any common form (13912345678, 139-1234-5678, "
+                                     "+86 139 1234 5678); stored and returned as its 11 digits."})
 class MobileField(serializers.CharField):
-    """A mainland China mobile number, checked by the same validator as the models."""
+    """A mainland China mobile number as people type it; the value is its canonical 11 digits."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 11)
+        kwargs.setdefault("max_length", MOBILE_INPUT_MAX_LENGTH)
         super().__init__(**kwargs)
-        self.validators.append(validate_mobile)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return normalise_mobile(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="mobile") from None
 
 
 def _user(request):

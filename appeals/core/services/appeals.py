@@ -18,7 +18,7 @@ from appeals.core.models import Appeal, AppealState, BanIncident, ReferenceSeque
 from appeals.core.workflow import Action, apply_transition
 from appeals.shared.db import advisory_xact_lock, entry_point
 from appeals.shared.exceptions import DomainError, GuardFailed, ValidationFailed
-from appeals.shared.validators import validate_mobile
+from appeals.shared.validators import normalise_mobile
 from appeals.shared.writes import require, snapshot
 
 DRAFT_FIELDS = ("statement", "contact_phone")
@@ -70,7 +70,7 @@ def _clean_draft_fields(fields: dict) -> dict:
     if "contact_phone" in fields:
         phone = (fields["contact_phone"] or "").strip()
         try:
-            validate_mobile(phone)
+            phone = normalise_mobile(phone)  # stored, counted and texted in one canonical form
         except Exception as exc:  # django ValidationError
             errors["contact_phone"] = list(getattr(exc, "messages", [str(exc)]))
         else:

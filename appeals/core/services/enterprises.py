@@ -4,6 +4,7 @@ Each is an entry point (one durable transaction, appeals.shared.db); `appeal_fil
 `incident_create.nested`. The severity listeners run inside `incident_set_severity`'s transaction.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -13,18 +14,33 @@ from appeals.core.models import Appeal, BanIncident, Enterprise, MessagingAccoun
 from appeals.core.models.incident import default_severity
 from appeals.shared.db import entry_point
 from appeals.shared.exceptions import ValidationFailed
+from appeals.shared.validators import normalise_mobile
 from appeals.shared.writes import require, snapshot, validate_model
 
 ENTERPRISE_FIELDS = (
     "name", "credit_code", "legal_rep_name", "legal_rep_mobile", "admin_name", "admin_email", "admin_phone",
 )
+PHONE_FIELDS = ("legal_rep_mobile", "admin_phone")
 ACCOUNT_FIELDS = ("platform", "account_id", "display_name", "account_type")
 INCIDENT_FIELDS = ("account", "banned_at", "kind", "reason", "notice_text", "severity")
+
+
+def _normalise_phones(fields: dict) -> dict:
+    """Phones typed any common way are stored canonical (11 digits); one that cannot be read is
+    left as typed, for validate_model to refuse with the field's message."""
+    for key in PHONE_FIELDS:
+        if fields.get(key):
+            try:
+                fields[key] = normalise_mobile(fields[key])
+            except DjangoValidationError:
+                pass
+    return fields
 
 
 @entry_point
 def enterprise_create(*, by, **fields) -> Enterprise:
     require(by.is_superuser or by.has_role(Role.MANAGER))
+    _normalise_phones(fields)
     if "credit_code" in fields:
         fields["credit_code"] = (fields["credit_code"] or "").strip().upper()
     enterprise = Enterprise(**{k: v for k, v in fields.items() if k in ENTERPRISE_FIELDS})
@@ -40,6 +56,7 @@ def enterprise_update(*, enterprise: Enterprise, by, **fields) -> Enterprise:
     require(by.enterprise_id == enterprise.pk or by.is_superuser or by.has_role(Role.MANAGER))
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     before = snapshot(enterprise, ENTERPRISE_FIELDS)
+    _normalise_phones(fields)
     for key, value in fields.items():
         if key in ENTERPRISE_FIELDS:
             setattr(enterprise, key, value)

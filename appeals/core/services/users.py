@@ -1,8 +1,12 @@
 """Writes for people: creating desk staff and enterprise admins (an entry point, appeals.shared.db)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+
 from appeals.audit.services import audit_object
 from appeals.core.models import User
 from appeals.shared.db import entry_point
+from appeals.shared.exceptions import ValidationFailed
+from appeals.shared.validators import normalise_mobile
 from appeals.shared.writes import require, validate_model
 
 ROLE_FIELDS = ("is_first_reviewer", "is_second_reviewer", "is_manager")
@@ -33,6 +37,11 @@ def user_upsert(
     user.enterprise = enterprise
     user.email = email or user.email
     user.first_name = first_name or user.first_name
+    if phone:
+        try:
+            phone = normalise_mobile(phone)  # surge alerts text it: one canonical form
+        except DjangoValidationError as exc:
+            raise ValidationFailed(fields={"phone": exc.messages}) from None
     user.phone = phone or user.phone
     user.is_first_reviewer, user.is_second_reviewer, user.is_manager = is_first_reviewer, is_second_reviewer, is_manager
     user.is_staff = is_manager or is_first_reviewer or is_second_reviewer

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appeals.core.models import AppealState, IncidentKind, ReasonCategory, User
 from appeals.core.workflow import Action
-from appeals.shared.validators import validate_mobile
+from appeals.shared.validators import MOBILE_INPUT_MAX_LENGTH, normalise_mobile, validate_mobile
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -40,8 +40,8 @@ class NewAppealForm(forms.Form):
         help_text=_("Explain why the ban should be lifted."),
     )
     contact_phone = forms.CharField(
-        label=_("Contact phone"), max_length=11, validators=[validate_mobile],
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+        label=_("Contact phone"), max_length=MOBILE_INPUT_MAX_LENGTH, validators=[validate_mobile],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
     def __init__(self, *args, accounts, enterprise, **kwargs):
@@ -52,6 +52,9 @@ class NewAppealForm(forms.Form):
         self.fields["account"].queryset = accounts
         if accounts.count() == 1:
             self.fields["account"].initial = accounts.first()
+
+    def clean_contact_phone(self):
+        return normalise_mobile(self.cleaned_data["contact_phone"])
 
     def clean_banned_at(self):
         value = self.cleaned_data["banned_at"]
