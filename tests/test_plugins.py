@@ -26,6 +26,7 @@ PLUGIN_TASKS = {
     "sla-auto-resolve": "appeals.tasks.sla_auto_resolve",
     "sla-report-snapshots": "appeals.tasks.refresh_report_snapshots",
     "evidence-sweep": "appeals.tasks.evidence.sweep_stranded",
+    "ops-appeal-state-counts": "appeals.tasks.ops_appeal_state_counts",
 }
 
 

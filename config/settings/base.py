@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "appeals.shared.middleware.RequestContextMiddleware",
 ]
+# Request counts, latencies and database queries per view for /metrics (appeals/ops/metrics.py).
+MIDDLEWARE.insert(1, "appeals.ops.metrics.MetricsMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -176,6 +178,7 @@ BEAT_INTERVALS = {
     "sla-auto-resolve": env.float("BEAT_SLA_AUTO_RESOLVE", default=300.0),
     "sla-report-snapshots": env.float("BEAT_SLA_REPORT_SNAPSHOTS", default=900.0),
     "evidence-sweep": env.float("BEAT_EVIDENCE_SWEEP", default=300.0),
+    "ops-appeal-state-counts": env.float("BEAT_OPS_STATE_COUNTS", default=60.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -454,3 +457,18 @@ SURGE = {
     # Where managers' alert emails link to.
     "SITE_URL": env("SITE_URL", default="http://127.0.0.1:8000"),
 }
+
+# --- Operations: health and metrics (appeals/ops/, README "Health and metrics") ---------
+OPS = {
+    # A Celery worker writes a heartbeat this often; /readyz fails when the newest is older
+    # than WORKER_HEARTBEAT_MAX_AGE.
+    "WORKER_HEARTBEAT_SECONDS": env.float("OPS_WORKER_HEARTBEAT_SECONDS", default=30.0),
+    "WORKER_HEARTBEAT_MAX_AGE": env.float("OPS_WORKER_HEARTBEAT_MAX_AGE", default=120.0),
+    # Each readiness probe (database, cache, broker, storage) gets this long before it counts as failed.
+    "CHECK_TIMEOUT_SECONDS": env.float("OPS_CHECK_TIMEOUT", default=2.0),
+}
+# /metrics: open unless METRICS_REQUIRE_AUTH (on in production); then it needs
+# "Authorization: Bearer <METRICS_TOKEN>" or a client address in METRICS_ALLOWED_NETWORKS (CIDRs).
+METRICS_REQUIRE_AUTH = env.bool("METRICS_REQUIRE_AUTH", default=False)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
