@@ -49,11 +49,10 @@ SELECT %(account)s, %(enterprise)s, %(user)s, 'short_ban', 'minor', 'bench-metri
   FROM generate_series(1, %(n)s)
 """
 APPEALS_SQL = """
-WITH inc AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM appeals_banincident WHERE notice_text = 'bench-metrics')
 INSERT INTO appeals_appeal (reference, enterprise_id, incident_id, statement, contact_phone, state, filed_by_id, resume_state,
                             submitted_at, decided_at, created_at, updated_at, is_emergency)
 SELECT 'AP-M-' || lpad(g::text, 10, '0'), %(enterprise)s,
-       CASE WHEN g <= %(open)s THEN (SELECT id FROM inc WHERE k = g) ELSE (SELECT min(id) FROM inc) END,
+       CASE WHEN g <= %(open)s THEN %(first_incident)s + g - 1 ELSE %(first_incident)s END,
        'bench', '13800000000',
        CASE WHEN g <= %(open)s THEN (%(open_states)s::text[])[1 + g %% 6]
             ELSE (ARRAY['approved', 'rejected', 'withdrawn'])[1 + g %% 3] END,
@@ -92,10 +91,13 @@ def fill():
                        f"{BanIncident._meta.db_table} CASCADE")
     user = factories.UserFactory(username=f"bench-metrics-{time.time_ns()}")
     enterprise = factories.EnterpriseFactory(credit_code=factories.make_credit_code(time.time_ns() % 900000 + 1000))
-    account = factories.AccountFactory(enterprise=enterprise)
+    account = factories.AccountFactory(enterprise=enterprise, account_id=f"bench-metrics-{time.time_ns()}")
     common = {"user": user.pk, "enterprise": enterprise.pk, "account": account.pk}
     with connection.cursor() as cursor:
-        cursor.execute(INCIDENTS_SQL, {**common, "n": max(1, ARGS.open)})
+        cursor.execute(INCIDENTS_SQL + " RETURNING id", {**common, "n": max(1, ARGS.open)})
+        ids = sorted(row[0] for row in cursor.fetchall())
+        assert ids[-1] - ids[0] == len(ids) - 1, "incident ids are not consecutive"
+        common["first_incident"] = ids[0]
         cursor.execute(APPEALS_SQL, {**common, "n": ARGS.appeals, "open": ARGS.open, "open_states": OPEN_STATES})
         cursor.execute(SLA_SQL, {})
         cursor.execute(MESSAGES_SQL, {"n": ARGS.messages, "backlog": ARGS.backlog})
