@@ -8,6 +8,7 @@ snapshot taken by the beat task `ops-appeal-state-counts` (every BEAT_INTERVALS 
 
 import time
 
+from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -54,14 +55,21 @@ def open_surge_alerts() -> dict[str, int]:
 
 
 def sla_risk() -> dict[str, int]:
-    """Running clocks of open cases (the partial index sla_open_due): past due, and past the
-    warning point but not yet due: the same definitions as the SLA report (appeals/sla/reports.py)."""
+    """Running clocks of open cases: past due, and past the warning point but not yet due (the
+    SLA report's definitions, appeals/sla/reports.py).
+
+    Each is a count over one column of a partial index (sla_open_due, sla_open_warn), answered
+    from the index alone. A warning always comes before the due time (WARN_AT_FRACTION <= 1), so
+    "warned, not yet due" = "warned" - "due"; filtering on both columns at once reads every
+    running clock's table row instead (about 25 ms at 20,000 open cases against 1 ms)."""
     now = timezone.now()
     running = AppealSla.objects.filter(closed_at__isnull=True, running_since__isnull=False)
-    return {
-        "breached": running.filter(due_at__lte=now).count(),
-        "about_to_breach": running.filter(Q(due_at__gt=now) & Q(warn_at__lte=now)).count(),
-    }
+    breached = running.filter(due_at__lte=now).count()
+    if settings.APPEALS_SLA["WARN_AT_FRACTION"] <= 1:
+        about = max(0, running.filter(warn_at__lte=now).count() - breached)
+    else:
+        about = running.filter(Q(due_at__gt=now) & Q(warn_at__lte=now)).count()
+    return {"breached": breached, "about_to_breach": about}
 
 
 class DomainCollector:
