@@ -164,3 +164,22 @@ def test_heartbeat_age_is_exported(client, db):
     samples = scrape(client)
     assert 29 <= value(samples, "appeals_worker_heartbeat_age_seconds") < 40
     assert value(samples, "appeals_workers_seen") == 1
+
+
+def test_multiprocess_mode_sums_the_request_counts_of_every_process(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR shared by several server processes: a scrape served by one
+    process reports the requests another one served (prometheus_client's multiprocess mode)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.test", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+
+    def run(code):
+        result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c",
+                                 "from django.test import Client; c = Client(HTTP_HOST='127.0.0.1'); " + code],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    run("[c.get('/healthz') for _ in range(3)]")
+    run("[c.get('/healthz') for _ in range(2)]")
+    scrape = run("print(c.get('/metrics').content.decode())")
+    assert 'django_http_requests_total{method="GET",status="200",view="healthz"} 5.0' in scrape, scrape[:3000]
