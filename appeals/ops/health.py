@@ -21,7 +21,6 @@ import time
 import uuid
 from collections.abc import Callable
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import storages
@@ -68,8 +67,9 @@ def check_broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "skipped: tasks run in-process (CELERY_TASK_ALWAYS_EAGER)"
     timeout = float(settings.OPS["CHECK_TIMEOUT_SECONDS"])
-    options = {**(current_app.conf.broker_transport_options or {}), "socket_timeout": timeout, "socket_connect_timeout": timeout}
-    with Connection(current_app.conf.broker_url, connect_timeout=timeout, transport_options=options) as conn:
+    # The broker the Celery app publishes to (CELERY_BROKER_URL), with this probe's own short timeouts.
+    options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": timeout, "socket_connect_timeout": timeout}
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
     return "ok"
 

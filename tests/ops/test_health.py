@@ -128,3 +128,11 @@ def test_storage_on_s3_is_ready_only_while_its_bucket_answers(client, db, settin
     response, body, _ = ready(client)
     assert response.status_code == 503 and body["failed"] == ["storage"]
     assert "404" in body["checks"]["storage"]["error"] or "Not Found" in body["checks"]["storage"]["error"]
+
+
+def test_a_dead_broker_alone_is_named_alone(client, db, settings):
+    store.beat("test-worker")
+    assert client.get("/readyz").status_code == 200
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{refused_port()}/7"
+    response, body, _ = ready(client)
+    assert response.status_code == 503 and body["failed"] == ["broker"], body
