@@ -44,8 +44,10 @@ SMOKE = {
     "evidence_upload.py": (["--runs", "1", "--small-mb", "1", "--big-mb", "2"], {}),
     "lists.py": (["--sizes", "300", "600", "--repeat", "2", "--throughput", "300", "--seconds", "1"],
                  {"BENCH_DATABASE_URL": f"{PG}/{DB}_lists"}),
+    "metrics_scrape.py": (["--appeals", "300", "--open", "30", "--messages", "100", "--backlog", "10", "--runs", "2"],
+                          {"BENCH_DATABASE_URL": f"{PG}/{DB}_metrics"}),
 }
-DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_lists"]
+DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_lists", f"{DB}_metrics"]
 
 # Whatever points a script at a developer's database or Redis is not inherited.
 SCRUBBED = {"DATABASE_URL", "REDIS_URL", "TEST_DB_NAME", "DJANGO_SETTINGS_MODULE", "BENCH_DATABASE_URL", "SLA_BENCH_DB",

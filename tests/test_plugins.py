@@ -26,6 +26,7 @@ PLUGIN_TASKS = {
     "sla-auto-resolve": "appeals.tasks.sla_auto_resolve",
     "sla-report-snapshots": "appeals.tasks.refresh_report_snapshots",
     "evidence-sweep": "appeals.tasks.evidence.sweep_stranded",
+    "ops-appeal-state-counts": "appeals.tasks.ops_appeal_state_counts",
 }
 
 
@@ -56,7 +57,7 @@ def test_url_includes_from_plugins_resolve():
     included = {inc.module for inc in registry.api_url_includes()} | {inc.module for inc in registry.web_url_includes()}
     assert included == {
         "appeals.evidence.api", "appeals.verification.api", "appeals.verification.web",
-        "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web",
+        "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web", "appeals.ops.urls",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("appeals", "0015_evidence_links_canonical_phones"),
+        ("appeals", "0019_sla_open_warn_index"),
     ]
 
     operations = [

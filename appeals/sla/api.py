@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from appeals.core import selectors as core_selectors
 from appeals.core.models import IncidentKind, Platform, Severity
+from appeals.shared.replica import tolerates_lag
 from appeals.sla.clock import clock_of, duration_text
 from appeals.sla.models import AppealSla
 from appeals.sla.reports import TABLES, parse_filters, report_csv, sla_report_for_view
@@ -94,6 +95,7 @@ class SlaReportOutput(serializers.Serializer):
 
 class SlaReportApi(APIView):
     @extend_schema(operation_id="reports_sla", parameters=FILTER_PARAMETERS, responses=SlaReportOutput, tags=["reports"])
+    @tolerates_lag  # a report: may read the replica
     def get(self, request):
         return Response(SlaReportOutput(view_report(request, request.query_params)).data)
 
@@ -105,6 +107,7 @@ class SlaReportCsvApi(APIView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 CSV with BOM")},
         tags=["reports"],
     )
+    @tolerates_lag  # an export: may read the replica
     def get(self, request, table: str):
         return csv_response(view_report(request, request.query_params), table)
 

@@ -104,6 +104,8 @@ class AppealSla(models.Model):
             models.Index(fields=["submitted_at"], name="sla_submitted"),
             models.Index(fields=["closed_at"], name="sla_closed"),
             models.Index(fields=["due_at"], name="sla_open_due", condition=Q(closed_at__isnull=True, running_since__isnull=False)),
+            # "About to breach" counted without touching the table (/metrics, appeals/ops/gauges.py).
+            models.Index(fields=["warn_at"], name="sla_open_warn", condition=Q(closed_at__isnull=True, running_since__isnull=False)),
             models.Index(fields=["enterprise", "due_at"], name="sla_tenant_open_due",
                          condition=Q(closed_at__isnull=True, running_since__isnull=False)),
         ]

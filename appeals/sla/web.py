@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from appeals.core.models import Enterprise, IncidentKind, Platform, Role, Severity
 from appeals.core.selectors import reviewers
 from appeals.shared.exceptions import PermissionDenied, ValidationFailed
+from appeals.shared.replica import tolerates_lag
 from appeals.sla.api import csv_response, view_report
 from appeals.sla.reports import TABLES
 
@@ -50,6 +51,7 @@ def trend_svg(trend: list[dict], width: int = 640, height: int = 180) -> str:
 
 
 @login_required
+@tolerates_lag  # a report: may read the replica
 def sla_report_page(request):
     _require_manager(request)
     context = {
@@ -73,6 +75,7 @@ def sla_report_page(request):
 
 
 @login_required
+@tolerates_lag  # an export: may read the replica
 def sla_report_csv(request, table: str):
     _require_manager(request)
     try:

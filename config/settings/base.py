@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "appeals.shared.middleware.RequestContextMiddleware",
 ]
+# Request counts, latencies and database queries per view for /metrics (appeals/ops/metrics.py).
+MIDDLEWARE.insert(1, "appeals.ops.metrics.MetricsMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -69,6 +71,15 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A streaming replica for the reads that tolerate lag (appeals/shared/replica.py); unset: all on the primary.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    # A replica that does not answer must not hold a request up: the router falls back to the primary.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2))
+    DATABASE_ROUTERS = ["appeals.shared.replica.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=30.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "appeals.User"
 
@@ -176,6 +187,7 @@ BEAT_INTERVALS = {
     "sla-auto-resolve": env.float("BEAT_SLA_AUTO_RESOLVE", default=300.0),
     "sla-report-snapshots": env.float("BEAT_SLA_REPORT_SNAPSHOTS", default=900.0),
     "evidence-sweep": env.float("BEAT_EVIDENCE_SWEEP", default=300.0),
+    "ops-appeal-state-counts": env.float("BEAT_OPS_STATE_COUNTS", default=60.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -473,3 +485,18 @@ SURGE = {
     # Where managers' alert emails link to.
     "SITE_URL": env("SITE_URL", default="http://127.0.0.1:8000"),
 }
+
+# --- Operations: health and metrics (appeals/ops/, README "Health and metrics") ---------
+OPS = {
+    # A Celery worker writes a heartbeat this often; /readyz fails when the newest is older
+    # than WORKER_HEARTBEAT_MAX_AGE.
+    "WORKER_HEARTBEAT_SECONDS": env.float("OPS_WORKER_HEARTBEAT_SECONDS", default=30.0),
+    "WORKER_HEARTBEAT_MAX_AGE": env.float("OPS_WORKER_HEARTBEAT_MAX_AGE", default=120.0),
+    # Each readiness probe (database, cache, broker, storage) gets this long before it counts as failed.
+    "CHECK_TIMEOUT_SECONDS": env.float("OPS_CHECK_TIMEOUT", default=2.0),
+}
+# /metrics: open unless METRICS_REQUIRE_AUTH (on in production); then it needs
+# "Authorization: Bearer <METRICS_TOKEN>" or a client address in METRICS_ALLOWED_NETWORKS (CIDRs).
+METRICS_REQUIRE_AUTH = env.bool("METRICS_REQUIRE_AUTH", default=False)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])

@@ -4,6 +4,7 @@ Reads go through appeals.core.selectors (so another tenant's case is a 404), wri
 the services; a DomainError comes back to the user as a form error, never a 500.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -27,6 +28,8 @@ from appeals.core.services.filing import appeal_file
 from appeals.core.web.forms import ActionForm, AppealFilterForm, NewAppealForm, add_domain_error
 from appeals.core.workflow import TABLE, Action, available_actions
 from appeals.shared.exceptions import DomainError, NotFound
+from appeals.shared.replica import configured as replica_configured
+from appeals.shared.replica import replica_reads, tolerates_lag
 
 PAGE_SIZE = 20
 
@@ -91,6 +94,7 @@ def home(request):
 
 
 @applicant_required
+@tolerates_lag  # a dashboard: may read the replica (the page after a submit is the case page, on the primary)
 def dashboard(request):
     user = request.user
     enterprise = selectors.enterprises_for(user).get()
@@ -152,10 +156,13 @@ def _error_text(exc: DomainError) -> str:
 def appeal_list(request):
     form = AppealFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    appeals = selectors.appeals_filtered(user=request.user, **{k: v for k, v in filters.items() if v})
-    return render(request, "appeals/appeal_list.html", {
-        "form": form, "page": _page(request, appeals), "query": _query_without_page(request),
-    }, status=200 if not form.is_bound or form.is_valid() else 400)
+    search = {k: v for k, v in filters.items() if v}
+    # A search may read the replica; the plain list (where a new draft is looked for) stays on the primary.
+    with replica_reads() if search and replica_configured() else nullcontext():
+        appeals = selectors.appeals_filtered(user=request.user, **search)
+        return render(request, "appeals/appeal_list.html", {
+            "form": form, "page": _page(request, appeals), "query": _query_without_page(request),
+        }, status=200 if not form.is_bound or form.is_valid() else 400)
 
 
 # Which service carries out each web action (ACCEPT is the system's and has none).
@@ -324,6 +331,7 @@ def queue_second(request):
 
 
 @manager_required
+@tolerates_lag  # a dashboard: may read the replica
 def manager(request):
     user = request.user
     counts = selectors.appeal_state_counts(user=user)
