@@ -1,5 +1,6 @@
 """Carries the client's IP address into the audit log for the duration of a request."""
 
+from appeals.shared.client import client_ip
 from appeals.shared.context import request_ip
 
 
@@ -8,8 +9,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
-        token = request_ip.set(request.META.get("REMOTE_ADDR") or None)
+        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies vouch for it (appeals.shared.client).
+        token = request_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:

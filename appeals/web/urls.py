@@ -5,11 +5,11 @@ from django.urls import include, path
 
 from appeals.core.web import views
 from appeals.shared import registry
-from appeals.web.auth import ThrottledLoginView
+from appeals.web.auth import LoginView
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("appeals/", views.appeal_list, name="appeal_list"),
