@@ -99,7 +99,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str((credentials or {}).get("username") or "")[:150]
     locked = bool(getattr(request, "axes_locked_out", False))
     audit_record(actor=None, action="auth.login_failed", target_type="auth.username", target_id=username[:64],
-                 after={"username": username, "via": _via(request), "refused": locked})
+                 after={"username": username, "via": _via(request), "locked_out": locked})
 
 
 def on_logged_out(sender, request, user, **kwargs) -> None:
