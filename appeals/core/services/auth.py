@@ -31,6 +31,7 @@ def _audit_user(*, actor, action: str, user, after: dict | None = None, before: 
 def token_issue(*, user) -> tuple[AuthToken, str]:
     """A new token for `user` (already authenticated): the instance, and the key, shown once."""
     limit = knox_settings.TOKEN_LIMIT_PER_USER
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()  # expired: gone, nothing to revoke
     live = AuthToken.objects.filter(user=user).order_by("created")
     if limit is not None:
         # At the limit, the oldest token makes room (revoked and audited) rather than refusing a login.
