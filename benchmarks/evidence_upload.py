@@ -45,7 +45,7 @@ for i in range(N):
     inc = BanIncident.objects.create(enterprise=ent, account=acc, banned_at=timezone.now() - timedelta(hours=1),
         kind="permanent_ban", severity="severe", created_by=admin)
     refs.append(appeal_create(by=admin, incident=inc, statement="bench", contact_phone="13700000000").reference)
-print(json.dumps({"token": token.key, "refs": refs}))
+print(json.dumps({"token": token, "refs": refs}))
 """
 
 
