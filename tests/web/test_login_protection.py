@@ -4,7 +4,11 @@ endpoint alike, without a lockout anyone can aim at someone else.
 
 The figures in README "Sign-in and API tokens" are the ones these tests measure."""
 
+import socket
+
 import pytest
+from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -100,3 +104,23 @@ def test_wrong_and_refused_sign_ins_are_audit_events(client, enterprise_admin):
     web_login(client.__class__(), "admin-a", GOOD, B)
     ok = AuditEvent.objects.get(action="auth.login", target_id=str(enterprise_admin.pk))
     assert ok.actor == enterprise_admin and ok.ip == B and ok.after == {"via": "web"}
+
+
+def test_login_protection_needs_no_redis(enterprise_admin, settings):
+    """Attempts live in PostgreSQL (axes' database handler): with the cache's Redis gone, the
+    limits still refuse the guesser and still let the right password in from elsewhere. (The
+    pages around sign-in read the cache too; their fail-open is the cache's own business.)"""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{dead}/0"}}
+
+    def sign_in(password, address):
+        request = RequestFactory().post("/login/", REMOTE_ADDR=address)
+        return authenticate(request=request, username="admin-a", password=password), request
+
+    results = [sign_in("wrong", A) for _ in range(6)]
+    assert [r.axes_locked_out for _user, r in results] == [False] * 4 + [True, True]
+    assert sign_in(GOOD, A)[0] is None
+    assert sign_in(GOOD, B)[0] == enterprise_admin
