@@ -117,6 +117,7 @@ AXES_CLIENT_IP_CALLABLE = "appeals.shared.client.client_ip"
 AXES_LOCKOUT_CALLABLE = "appeals.web.auth.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are audit events (auth.login); no second log
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
