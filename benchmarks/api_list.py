@@ -30,7 +30,7 @@ waive_intake_guards()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 parser = argparse.ArgumentParser()
@@ -62,7 +62,7 @@ def seed():
 
 def measure(user, page_size):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     client.get("/api/v1/appeals/", {"page_size": page_size})  # warm up
     times = []
     for _ in range(REPEAT):

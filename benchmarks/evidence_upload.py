@@ -31,21 +31,21 @@ SETUP = r"""
 import json
 from datetime import timedelta
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from appeals.models import Enterprise, MessagingAccount, BanIncident, User
 from appeals.core.services.appeals import appeal_create
 from tests.factories import make_credit_code
 ent = Enterprise.objects.create(name="Bench Co", credit_code=make_credit_code(4242), legal_rep_name="张伟",
     legal_rep_mobile="13800000000", admin_name="李娜", admin_email="a@example.com", admin_phone="13900000000")
 admin = User.objects.create_user("bench-admin", password="x", enterprise=ent)
-token = Token.objects.create(user=admin)
+token = AuthToken.objects.create(user=admin)[1]
 refs = []
 for i in range(N):
     acc = MessagingAccount.objects.create(enterprise=ent, account_id=f"bench-{i}", display_name=f"B{i}", account_type="master")
     inc = BanIncident.objects.create(enterprise=ent, account=acc, banned_at=timezone.now() - timedelta(hours=1),
         kind="permanent_ban", severity="severe", created_by=admin)
     refs.append(appeal_create(by=admin, incident=inc, statement="bench", contact_phone="13700000000").reference)
-print(json.dumps({"token": token.key, "refs": refs}))
+print(json.dumps({"token": token, "refs": refs}))
 """
 
 

@@ -15,9 +15,11 @@ router = DefaultRouter()
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("appeals", views.AppealViewSet, basename="appeal")
+router.register("auth/tokens", views.TokenViewSet, basename="auth-token")
 
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
     *router.urls,
 ]
 

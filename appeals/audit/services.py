@@ -83,13 +83,18 @@ def audit_record(
 
 
 def audit_object(*, actor, action: str, obj, before: dict | None = None, after: dict | None = None) -> AuditEvent:
-    """Audit an action on a model instance, taking the tenant from the object itself."""
+    """Audit an action on a model instance, taking the tenant from the object itself.
+
+    An appeal is named by its reference (as the workflow and verification name it), so
+    `target_type="appeals.appeal", target_id=<reference>` is one case's whole trail.
+    """
     enterprise_id = obj.pk if obj._meta.model_name == "enterprise" else getattr(obj, "enterprise_id", None)
+    target_id = obj.reference if obj._meta.label_lower == "appeals.appeal" else obj.pk
     return audit_record(
         actor=actor,
         action=action,
         target_type=obj._meta.label_lower,
-        target_id=obj.pk,
+        target_id=target_id,
         enterprise_id=enterprise_id,
         before=before,
         after=after,

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import DisallowedHost
 
+from appeals.shared.client import client_ip
 from appeals.shared.context import request_ip, request_site_url
 
 
@@ -10,8 +11,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
-        token = request_ip.set(request.META.get("REMOTE_ADDR") or None)
+        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies vouch for it (appeals.shared.client).
+        token = request_ip.set(client_ip(request))
         try:
             site = request.build_absolute_uri("/")
         except DisallowedHost:

@@ -14,6 +14,7 @@ from appeals.shared.replica import tolerates_lag
 from appeals.sla.clock import clock_of, duration_text
 from appeals.sla.models import AppealSla
 from appeals.sla.reports import TABLES, parse_filters, report_csv, sla_report_for_view
+from appeals.sla.services import sla_report_accessed
 
 FILTER_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period (Asia/Shanghai); default: 29 days before end."),
@@ -97,7 +98,9 @@ class SlaReportApi(APIView):
     @extend_schema(operation_id="reports_sla", parameters=FILTER_PARAMETERS, responses=SlaReportOutput, tags=["reports"])
     @tolerates_lag  # a report: may read the replica
     def get(self, request):
-        return Response(SlaReportOutput(view_report(request, request.query_params)).data)
+        report = view_report(request, request.query_params)
+        sla_report_accessed(by=request.user, report=report)
+        return Response(SlaReportOutput(report).data)
 
 
 class SlaReportCsvApi(APIView):
@@ -109,7 +112,7 @@ class SlaReportCsvApi(APIView):
     )
     @tolerates_lag  # an export: may read the replica
     def get(self, request, table: str):
-        return csv_response(view_report(request, request.query_params), table)
+        return csv_response(view_report(request, request.query_params), table, by=request.user)
 
 
 class ClockOutput(serializers.Serializer):
@@ -144,8 +147,9 @@ def view_report(request, params) -> dict:
     return sla_report_for_view(user=request.user, filters=parse_filters(params), live=live)
 
 
-def csv_response(report: dict, table: str) -> HttpResponse:
+def csv_response(report: dict, table: str, *, by) -> HttpResponse:
     body = report_csv(report, table)  # refuses an unknown table with a field error
+    sla_report_accessed(by=by, report=report, table=table)
     f = report["filters"]
     response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sla-{table}-{f["start"]}-{f["end"]}.csv"'

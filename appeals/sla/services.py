@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appeals.audit.services import audit_object
+from appeals.audit.services import audit_object, audit_record
 from appeals.core.models import Appeal, AppealState, Role
 from appeals.core.models.appeal import CLOSED_STATES
 from appeals.shared.db import entry_point
@@ -190,3 +190,11 @@ def sla_severity_changed(*, incident, by) -> int:
         count += 1
     return count
 
+
+
+@entry_point
+def sla_report_accessed(*, by, report: dict, table: str | None = None) -> None:
+    """Who read which SLA report (page or JSON), or exported which table as CSV: an audit event."""
+    audit_record(actor=by, action="report.sla_export" if table else "report.sla_view", target_type="report.sla",
+                 target_id=table or "report", enterprise_id=getattr(by, "enterprise_id", None),
+                 after={"filters": report.get("filters"), "source": report.get("source"), "table": table})

@@ -14,6 +14,7 @@ from appeals.shared.exceptions import PermissionDenied, ValidationFailed
 from appeals.shared.replica import tolerates_lag
 from appeals.sla.api import csv_response, view_report
 from appeals.sla.reports import TABLES
+from appeals.sla.services import sla_report_accessed
 
 
 def _require_manager(request):
@@ -67,6 +68,7 @@ def sla_report_page(request):
     status = 200
     try:
         report = view_report(request, request.GET)
+        sla_report_accessed(by=request.user, report=report)
         context.update(report=report, query=request.GET.urlencode(), chart=trend_svg(report["trend"]))
     except ValidationFailed as exc:
         context["errors"] = exc.fields
@@ -86,7 +88,7 @@ def sla_report_csv(request, table: str):
         return render(request, "appeals/reports/sla.html", {"errors": exc.fields, "params": request.GET}, status=400)
     except PermissionDenied:
         raise DjangoPermissionDenied from None
-    return csv_response(report, table)
+    return csv_response(report, table, by=request.user)
 
 
 urlpatterns = [

@@ -1,46 +1,44 @@
-"""Login with brute-force protection: failed attempts are counted per client IP and per username."""
+"""The sign-in page. Password guessing is bounded by django-axes (appeals.shared.login_guard):
+AxesMiddleware turns a refused attempt into this page again, answered 429 (AXES_LOCKOUT_CALLABLE)."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.forms.utils import ErrorDict
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from appeals.core.services import auth as auth_services
+from appeals.shared.exceptions import NotFound
 
 
-def _keys(request) -> list[str]:
-    username = (request.POST.get("username") or "").strip().lower()[:150]
-    ip = request.META.get("REMOTE_ADDR") or "unknown"
-    return [f"login-fail:ip:{ip}", f"login-fail:user:{username}"]
-
-
-def _failures(keys) -> int:
-    return max((cache.get(k) or 0) for k in keys)
-
-
-def _count_failure(keys) -> None:
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    for key in keys:
-        if cache.add(key, 1, timeout=window) is False:
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=window)
-
-
-class ThrottledLoginView(auth_views.LoginView):
+class LoginView(auth_views.LoginView):
     template_name = "appeals/login.html"
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        keys = _keys(request)
-        if _failures(keys) >= settings.LOGIN_MAX_FAILURES:
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, _("Too many failed sign-in attempts. Try again in %(minutes)s minutes.")
-                           % {"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60})
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            cache.delete(keys[1])
-        else:
-            _count_failure(keys)
-        return response
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The sign-in page with a non-field error, status 429: no hint whether the password was right."""
+    form = AuthenticationForm(request, data={"username": request.POST.get("username", "")})
+    form._errors, form.cleaned_data = ErrorDict(), {}  # never run authenticate() again for the error page
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    form.add_error(None, _("Too many failed sign-in attempts from here. Try again in %(minutes)s minutes.") % {"minutes": minutes})
+    return render(request, "appeals/login.html", {"form": form, "next": request.POST.get("next", "")}, status=429)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The signed-in user's API tokens (never their keys): when each was issued and expires; revoke any."""
+    if request.method == "POST":
+        key = (request.POST.get("token_key") or "")[:25]
+        try:
+            auth_services.token_revoke(by=request.user, token_key=key)
+            messages.success(request, _("Token %(key)s… revoked.") % {"key": key})
+        except NotFound:
+            messages.error(request, _("No such token of yours."))
+        return redirect("api_tokens")
+    return render(request, "appeals/api_tokens.html", {"tokens": auth_services.tokens_of(request.user)})

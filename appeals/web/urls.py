@@ -5,12 +5,13 @@ from django.urls import include, path
 
 from appeals.core.web import views
 from appeals.shared import registry
-from appeals.web.auth import ThrottledLoginView
+from appeals.web.auth import LoginView, api_tokens
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", api_tokens, name="api_tokens"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("appeals/", views.appeal_list, name="appeal_list"),
     path("appeals/new/", views.appeal_new, name="appeal_new"),

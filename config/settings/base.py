@@ -5,6 +5,7 @@ Celery tasks executed in-process. Setting DATABASE_URL / REDIS_URL switches to
 PostgreSQL, the Redis cache and a real Celery broker (worker + beat).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,7 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -44,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "appeals.shared.middleware.RequestContextMiddleware",
+    # Last: turns a sign-in refused by login protection into a 429 page (appeals.web.auth).
+    "axes.middleware.AxesMiddleware",
 ]
 # Request counts, latencies and database queries per view for /metrics (appeals/ops/metrics.py).
 MIDDLEWARE.insert(1, "appeals.ops.metrics.MetricsMiddleware")
@@ -98,9 +102,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Brute-force protection for the sign-in page: failures per client IP and per username.
-LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=10)
-LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+
+# The client's address (appeals.shared.client.client_ip): how many reverse proxies of ours
+# stand in front of the app. 0 = X-Forwarded-For is ignored, REMOTE_ADDR is the client.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Password guessing, for the sign-in page, the admin and the token endpoint alike: django-axes
+# with its database handler and the limits of appeals.shared.login_guard (README "Sign-in").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_GUARD = {
+    "PAIR_LIMIT": env.int("LOGIN_PAIR_LIMIT", default=5),  # one username from one address
+    "ADDRESS_LIMIT": env.int("LOGIN_ADDRESS_LIMIT", default=20),  # one address, any usernames
+    "ACCOUNT_LIMIT": env.int("LOGIN_ACCOUNT_LIMIT", default=10),  # one username, any addresses: then 1 per address
+}
+AXES_HANDLER = "appeals.shared.login_guard.LoginGuardHandler"
+AXES_FAILURE_LIMIT = LOGIN_GUARD["PAIR_LIMIT"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=900))
+AXES_RESET_ON_SUCCESS = False  # a success of the attacker's own account must not wipe its address's count
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts are not counted again
+AXES_CLIENT_IP_CALLABLE = "appeals.shared.client.client_ip"
+AXES_LOCKOUT_CALLABLE = "appeals.web.auth.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are audit events (auth.login); no second log
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -121,8 +149,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with "WWW-Authenticate: Token", not a bare 403.
+    # Tokens are django-rest-knox's: stored hashed, with an expiry (REST_KNOX below).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "appeals.core.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -140,6 +169,13 @@ REST_FRAMEWORK = {
         "token": env("THROTTLE_TOKEN", default="10/min"),
     },
     "PAGE_SIZE": 20,
+    # Throttles key on the same client address as everything else (appeals.shared.client).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=10)),
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=20),
+    "AUTH_HEADER_PREFIX": "Token",  # "Bearer" is accepted too (appeals.core.api.auth)
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Appeal desk API",
@@ -205,6 +241,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Login protection logs every attempt at INFO; failures and lockouts are WARNING (and audited).
+    "loggers": {"axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")}},
 }
 
 # --- Domain policy --------------------------------------------------------------------

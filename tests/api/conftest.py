@@ -1,7 +1,7 @@
 """API fixtures: a token-authenticated client per persona, and cases at every stage."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from appeals.core.services import appeals as svc
@@ -11,8 +11,8 @@ def client_for(user) -> APIClient:
     """A client that authenticates the way API consumers do: with a token (anonymous for None)."""
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _instance, key = AuthToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -16,7 +16,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 
 from appeals.core.services import appeals as svc
@@ -53,7 +53,7 @@ def fuzz_world(enterprise, enterprise_admin, first_reviewer, second_reviewer, ma
         "incident_ids": [a.incident_id for a in appeals],
         "account_ids": [a.pk for a in accounts],
         "headers": [
-            {"Authorization": f"Token {Token.objects.get_or_create(user=u)[0].key}"}
+            {"Authorization": f"Token {AuthToken.objects.create(user=u)[1]}"}
             for u in (enterprise_admin, first_reviewer, manager)
         ],
     }

@@ -7,7 +7,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from appeals.surge import services as surge
 from tests.surge.conftest import NOW
@@ -34,7 +34,7 @@ schema = schemathesis.pytest.from_fixture("surge_schema")
 def manager_token(db, manager):
     verdict = surge.surge_rule(count=30, history=[2] * 7, floor=10, factor=3.0)
     surge.surge_alert_open(slice_=surge.ALL_SLICE, verdict=verdict, policy=surge.surge_policy(), now=NOW)
-    return Token.objects.create(user=manager).key
+    return AuthToken.objects.create(user=manager)[1]
 
 
 @pytest.mark.django_db

@@ -212,7 +212,26 @@ class AppealEventOutput(serializers.Serializer):
 
 
 class TokenOutput(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(read_only=True, help_text="The key, shown this once; only its hash is stored.")
+    token_key = serializers.CharField(read_only=True, help_text="The key's first characters: names the token in the list.")
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class TokenListOutput(serializers.Serializer):
+    token_key = serializers.CharField(read_only=True)
+    created = serializers.DateTimeField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, token) -> bool:
+        """True for the token this very request authenticated with."""
+        auth = getattr(self.context.get("request"), "auth", None)
+        return getattr(auth, "pk", None) == token.pk
+
+
+class TokenLoginInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
 # --- inputs ------------------------------------------------------------------------------

@@ -5,22 +5,26 @@ Every view is thin: read through a user-scoped selector (another tenant's object
 Output serializer. Rules live in the services and the workflow, not here.
 """
 
+from django.conf import settings
+from django.contrib.auth import authenticate, user_logged_in
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from knox.models import AuthToken
 from rest_framework import status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from appeals.core import selectors
+from appeals.core.api import auth as _auth  # noqa: F401  (registers the OpenAPI security scheme)
 from appeals.core.api import serializers as s
 from appeals.core.api.filters import AccountFilter, AppealFilter, IncidentFilter
 from appeals.core.services import appeals as appeal_services
+from appeals.core.services import auth as auth_services
 from appeals.core.services import enterprises as enterprise_services
-from appeals.shared.exceptions import PermissionDenied
+from appeals.shared.exceptions import PermissionDenied, RateLimited, ValidationFailed
 
 
 def _input(serializer_class, request, *, partial: bool = False) -> dict:
@@ -263,23 +267,82 @@ class AppealViewSet(viewsets.GenericViewSet):
 
 
 class TokenRateThrottle(ScopedRateThrottle):
-    """Password guessing is throttled per client address with the "token" rate in settings."""
+    """A plain request-rate ceiling on the token endpoint per client address ("token" rate).
+
+    Password guessing itself is bounded per account and per address by login protection
+    (django-axes, appeals.shared.login_guard), which authenticate() consults.
+    """
 
 
-class TokenView(ObtainAuthToken):
+class TokenView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
     throttle_classes = [TokenRateThrottle]
     throttle_scope = "token"
 
     @extend_schema(
         summary="Exchange a username and password for an API token",
-        request=AuthTokenSerializer,
+        description=(
+            "The token expires at `expiry` and is revoked by POST /api/v1/auth/logout/, by a password "
+            "change, or by DELETE /api/v1/auth/tokens/{token_key}/. Repeated wrong passwords are refused "
+            "with 429 per account and address, and per address (login protection)."
+        ),
+        request=s.TokenLoginInput,
         responses={200: s.TokenOutput, 400: OpenApiResponse(s.ErrorOutput), 429: OpenApiResponse(s.ErrorOutput)},
         auth=[],
         tags=["auth"],
     )
     def post(self, request, *args, **kwargs):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        data = _input(s.TokenLoginInput, request)
+        # The request goes to authenticate() so login protection (django-axes) sees the address.
+        user = authenticate(request=request, username=data["username"], password=data["password"])
+        if getattr(request, "axes_locked_out", False):
+            raise RateLimited(_("Too many failed sign-in attempts from here. Try again later."), code="throttled",
+                              retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()))
+        if user is None or not user.is_active:
+            raise ValidationFailed(_("Invalid input."),
+                                   fields={"non_field_errors": [str(_("Unable to log in with provided credentials."))]})
+        instance, key = auth_services.token_issue(user=user)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response({"token": key, "token_key": instance.token_key, "expiry": instance.expiry})
 
+
+class LogoutView(APIView):
+    @extend_schema(
+        summary="Revoke the token this request is authenticated with",
+        request=None,
+        responses={204: None, 400: OpenApiResponse(s.ErrorOutput), 401: OpenApiResponse(s.ErrorOutput)},
+        tags=["auth"],
+    )
+    def post(self, request, *args, **kwargs):
+        if not hasattr(request.auth, "token_key"):
+            raise ValidationFailed(_("Only a token can be logged out here; a session logs out on the site."),
+                                   code="not_a_token")
+        auth_services.token_logout(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your live API tokens", tags=["auth"]),
+    destroy=extend_schema(summary="Revoke one of your API tokens", tags=["auth"],
+                          responses={204: None, 404: OpenApiResponse(s.ErrorOutput)}),
+)
+class TokenViewSet(viewsets.GenericViewSet):
+    """The signed-in user's own tokens: list them (never the keys), revoke any of them."""
+
+    serializer_class = s.TokenListOutput
+    lookup_field = "token_key"
+    lookup_value_regex = "[A-Za-z0-9_-]{1,25}"
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return AuthToken.objects.none()
+        return auth_services.tokens_of(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+
+    def destroy(self, request, token_key=None, *args, **kwargs):
+        auth_services.token_revoke(by=request.user, token_key=token_key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
