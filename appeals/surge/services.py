@@ -50,7 +50,7 @@ from appeals.surge.models import (
     SurgeState,
 )
 from appeals.surge.policy import POLICY_FIELDS, SurgePolicy, default_policy, forget_policy, surge_policy  # noqa: F401
-from appeals.surge.rule import Verdict, surge_rule  # noqa: F401
+from appeals.surge.rule import Verdict, last_surging, sliding_sums, surge_rule, surging_minutes  # noqa: F401
 from appeals.surge.slices import (  # noqa: F401
     ALL_SLICE,
     MINUTES_PER_DAY,
@@ -105,12 +105,41 @@ def surge_evaluate(*, slices: Iterable[Slice], now: datetime, policy: SurgePolic
     return verdicts
 
 
+def _buckets_or_fallback(counts, slices, firsts, length):
+    try:
+        return counts.minute_buckets(slices, firsts, length)
+    except Exception as exc:  # Redis down: answer from the database rather than not at all
+        if isinstance(counts, DatabaseCounts):
+            raise
+        logger.warning("surge counters unavailable (%s); counting from the database", exc)
+        return DatabaseCounts().minute_buckets(slices, firsts, length)
+
+
+def surge_last_surging_minute(*, slice_: Slice, now: datetime, policy: SurgePolicy, counts=None) -> int | None:
+    """The last minute of the quiet span (Q x W minutes ending now) at which the slice surged,
+    judging every minute by the window ending there (a sliding window: a burst straddling two
+    back-to-back windows still counts whole); None when the whole span was quiet.
+
+    Today's buckets first; the history is read only when some minute is above the floor."""
+    counts = counts or surge_counts()
+    span = policy.quiet_windows * policy.window_minutes
+    last = minute_of(now)
+    first_bucket = last - span - policy.window_minutes + 2
+    length = span + policy.window_minutes - 1
+    today = _buckets_or_fallback(counts, [slice_], [first_bucket], length)[slice_][0]
+    if all(n <= policy.floor for n in sliding_sums(today, policy.window_minutes)):
+        return None
+    firsts = [first_bucket - day * MINUTES_PER_DAY for day in range(1, policy.history_days + 1)]
+    history = _buckets_or_fallback(counts, [slice_], firsts, length)[slice_]
+    flags = surging_minutes(today=today, history=history, window=policy.window_minutes, floor=policy.floor, factor=policy.factor)
+    index = last_surging(flags)
+    return None if index is None else last - span + 1 + index
+
+
 def surge_is_quiet(*, slice_: Slice, now: datetime, policy: SurgePolicy, counts=None) -> bool:
-    """True when none of the last `quiet_windows` windows (back to back, ending now) surges."""
-    return not any(
-        surge_evaluate(slices=[slice_], now=now, policy=policy, counts=counts, windows_back=k)[slice_].surging
-        for k in range(policy.quiet_windows)
-    )
+    """True when the slice has not surged at any minute of the last `quiet_windows` x
+    `window_minutes` minutes (README: an alert closes 30 minutes after the last surging minute)."""
+    return surge_last_surging_minute(slice_=slice_, now=now, policy=policy, counts=counts) is None
 
 
 # --- alerts ----------------------------------------------------------------------------------------
