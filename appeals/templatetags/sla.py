@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appeals.sla.calendar_years import year_is_confirmed
 from appeals.sla.models import AppealSla
 from appeals.sla.selectors import warn_percent
 from appeals.sla.services import remaining_seconds
@@ -37,7 +38,10 @@ def sla_clock(appeal) -> dict:
         return {"status": "paused", "left": _duration(left), "paused_at": sla.paused_at, "unit": sla.unit}
     now = timezone.now()
     status = "breached" if left <= 0 else ("warning" if sla.warn_at and sla.warn_at <= now else "running")
-    return {"status": status, "due_at": sla.due_at, "left": _duration(left), "left_seconds": left}
+    return {"status": status, "due_at": sla.due_at, "left": _duration(left), "left_seconds": left,
+            # Computed on Monday to Friday through a year with no confirmed holiday calendar.
+            "calendar_unconfirmed": sla.calendar_unconfirmed,
+            "due_year": timezone.localtime(sla.due_at).year if sla.due_at else None}
 
 
 @register.simple_tag
@@ -49,5 +53,7 @@ def sla_overview() -> dict:
     counts = AppealSla.objects.filter(closed_at__isnull=True, running_since__isnull=False).aggregate(
         breached=Count("pk", filter=Q(due_at__lte=now)),
         at_risk=Count("pk", filter=Q(warn_at__lte=now, due_at__gt=now)),
+        calendar_unconfirmed=Count("pk", filter=Q(calendar_unconfirmed=True)),
     )
-    return {**counts, "warn_pct": warn_percent()}
+    next_year = timezone.localdate().year + 1
+    return {**counts, "warn_pct": warn_percent(), "next_year": next_year, "next_year_confirmed": year_is_confirmed(next_year)}
