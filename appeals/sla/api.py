@@ -34,6 +34,9 @@ class SummaryOutput(serializers.Serializer):
     breached_open = serializers.IntegerField()
     at_risk_open = serializers.IntegerField()
     paused_open = serializers.IntegerField()
+    calendar_unconfirmed_open = serializers.IntegerField(
+        allow_null=True, default=None, help_text="Open clocks whose due time rests on a year with no confirmed calendar."
+    )
     first_review_p50_h = serializers.FloatField(allow_null=True)
     first_review_p90_h = serializers.FloatField(allow_null=True)
     decision_p50_h = serializers.FloatField(allow_null=True)
@@ -57,6 +60,9 @@ class CaseOutput(serializers.Serializer):
     reviewer = serializers.CharField()
     due_at = serializers.DateTimeField()
     hours_left = serializers.FloatField()
+    calendar_unconfirmed = serializers.BooleanField(
+        default=False, help_text="The due time was counted Monday to Friday through a year with no confirmed calendar."
+    )
 
 
 class ReviewerOutput(serializers.Serializer):

@@ -101,3 +101,15 @@ def test_case_page_neither_offers_nor_accepts_it(returned_and_reassigned, first_
     assert list(reassign.form.fields["assignee"].queryset) == [third_reviewer]
     refused = boss.post(f"/appeals/{ref}/", {"action": "reassign", "assignee": first_reviewer.pk})
     assert refused.status_code == 403
+
+
+def test_manager_overview_does_not_offer_an_earlier_recommender(returned_and_reassigned, first_reviewer, second_reviewer,
+                                                                 manager, third_reviewer):
+    client = Client()
+    client.force_login(manager)
+    page = client.get("/manager/")
+    (case,) = [a for a in page.context["in_review"] if a.pk == returned_and_reassigned.pk]
+    assert {first_reviewer.pk, second_reviewer.pk} <= case.excluded_reviewers
+    row = page.content.decode().split(f'action="/appeals/{returned_and_reassigned.reference}/"')[1].split("</form>")[0]
+    assert f'value="{third_reviewer.pk}"' in row
+    assert f'value="{first_reviewer.pk}"' not in row and f'value="{second_reviewer.pk}"' not in row

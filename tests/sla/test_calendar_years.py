@@ -96,6 +96,9 @@ def test_reports_and_the_manager_overview_show_the_flag(year_end_case, manager):
     lines = report_csv(rep, "at_risk").lstrip("\ufeff").splitlines()
     assert lines[0].endswith(",calendar_unconfirmed") and lines[1].endswith(",True")
     with time_machine.travel(now, tick=False):
+        api = _client(manager).get("/api/v1/reports/sla/", {"start": "2026-12-01", "end": "2027-01-06", "live": "true"}).json()
+        assert api["summary"]["calendar_unconfirmed_open"] == 1
+        assert [r["calendar_unconfirmed"] for r in api["at_risk"]] == [True]
         page = _client(manager).get("/manager/reports/sla/", {"start": "2026-12-01", "end": "2027-01-06"})
         assert 'data-figure="calendar_unconfirmed">1<' in page.content.decode()
         assert "data-calendar-unconfirmed" in page.content.decode()

@@ -324,13 +324,17 @@ def queue_second(request):
 def manager(request):
     user = request.user
     counts = selectors.appeal_state_counts(user=user)
-    in_review = selectors.appeals_for(user).filter(
+    in_review = list(selectors.appeals_for(user).filter(
         state__in=[AppealState.FIRST_REVIEW, AppealState.SECOND_REVIEW]
-    ).order_by("submitted_at", "id")
+    ).order_by("submitted_at", "id")[:50])
+    # Second review is never offered to anyone who recommended in a first review of the case.
+    recommenders = selectors.first_review_recommenders_of([a.pk for a in in_review if a.state == AppealState.SECOND_REVIEW])
+    for appeal in in_review:
+        appeal.excluded_reviewers = recommenders.get(appeal.pk, set()) | {appeal.first_reviewer_id}
     return render(request, "appeals/manager.html", {
         "counts": [(AppealState(state).label, state, n) for state, n in counts.items()],
         "escalated": selectors.escalated_cases(user=user)[:50],
-        "in_review": in_review[:50],
+        "in_review": in_review,
         "first_reviewers": list(selectors.reviewers(role_field="is_first_reviewer")),
         "second_reviewers": list(selectors.reviewers(role_field="is_second_reviewer")),
     })
