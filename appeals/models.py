@@ -33,7 +33,7 @@ from appeals.evidence.models import (
     RiskRule,
 )
 from appeals.notifications.models import Channel, Message, MessageState
-from appeals.sla.models import AppealSla, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
+from appeals.sla.models import AppealSla, CalendarYear, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from appeals.surge.models import (
     ACTIVE_SURGE_STATES,
     SurgeAlert,
@@ -67,6 +67,7 @@ __all__ = [
     "AppealState",
     "AuditEvent",
     "BanIncident",
+    "CalendarYear",
     "ChallengeState",
     "Channel",
     "Enterprise",

@@ -25,6 +25,7 @@ PLUGIN_TASKS = {
     "sla-scan": "appeals.tasks.sla_scan",
     "sla-auto-resolve": "appeals.tasks.sla_auto_resolve",
     "sla-report-snapshots": "appeals.tasks.refresh_report_snapshots",
+    "sla-calendar-check": "appeals.tasks.calendar_year_check",
     "evidence-sweep": "appeals.tasks.evidence.sweep_stranded",
     "ops-appeal-state-counts": "appeals.tasks.ops_appeal_state_counts",
 }

@@ -161,3 +161,14 @@ def desk_user_find(*, identifier: str) -> User | None:
         lookup |= Q(pk=int(identifier))
     desk = Q(is_first_reviewer=True) | Q(is_second_reviewer=True) | Q(is_superuser=True)
     return User.objects.filter(lookup, desk, is_active=True).order_by("pk").first()
+
+
+def first_review_recommenders_of(appeal_ids) -> dict[int, set[int]]:
+    """For each appeal, everyone who recommended in any of its first reviews (one query)."""
+    out: dict[int, set[int]] = {}
+    rows = AppealEvent.objects.filter(
+        appeal_id__in=list(appeal_ids), action__in=("recommend_approve", "recommend_reject"), actor__isnull=False
+    ).values_list("appeal_id", "actor_id").distinct()
+    for appeal_id, actor_id in rows:
+        out.setdefault(appeal_id, set()).add(actor_id)
+    return out

@@ -102,11 +102,31 @@ def _unclaimed_second(appeal, by, data):
         raise GuardFailed(_("Already claimed by %(user)s.") % {"user": appeal.second_reviewer.username}, code="already_claimed")
 
 
+_RECOMMENDATIONS = (Action.RECOMMEND_APPROVE, Action.RECOMMEND_REJECT)
+
+
+def first_review_recommenders(appeal) -> set[int]:
+    """Everyone who ever recommended in a first review of this case (read from the timeline,
+    which is never edited), plus its current first reviewer. A return to first review and a
+    manager's reassignment change `first_reviewer`, not who has already recommended."""
+    ids = set(
+        AppealEvent.objects.filter(appeal_id=appeal.pk, action__in=_RECOMMENDATIONS, actor__isnull=False)
+        .values_list("actor_id", flat=True)
+    )
+    if appeal.first_reviewer_id is not None:
+        ids.add(appeal.first_reviewer_id)
+    return ids
+
+
+def _separation_refused() -> PermissionDenied:
+    return PermissionDenied(
+        _("The second review must be done by someone other than the first reviewer."), code="separation_of_duties"
+    )
+
+
 def _not_the_first_reviewer(appeal, by, data):
-    if by is not None and appeal.first_reviewer_id == by.pk:
-        raise PermissionDenied(
-            _("The second review must be done by someone other than the first reviewer."), code="separation_of_duties"
-        )
+    if by is not None and by.pk in first_review_recommenders(appeal):
+        raise _separation_refused()
 
 
 def _holds_first_claim(appeal, by, data):
@@ -124,21 +144,19 @@ def _valid_assignee(appeal, by, data):
     stage_role = Role.FIRST_REVIEWER if appeal.state == S.FIRST_REVIEW else Role.SECOND_REVIEWER
     if assignee is None or not assignee.is_active or not assignee.has_role(stage_role):
         raise ValidationFailed(fields={"assignee": [_("Choose a reviewer who may do this stage.")]})
-    other = appeal.second_reviewer_id if appeal.state == S.FIRST_REVIEW else appeal.first_reviewer_id
-    if other == assignee.pk:
-        raise PermissionDenied(
-            _("The second review must be done by someone other than the first reviewer."), code="separation_of_duties"
-        )
+    if appeal.state == S.FIRST_REVIEW:
+        if appeal.second_reviewer_id == assignee.pk:
+            raise _separation_refused()
+    elif assignee.pk in first_review_recommenders(appeal):
+        raise _separation_refused()
 
 
 def _decision_was_automated(appeal, by, data):
     last = AppealEvent.objects.filter(appeal=appeal, to_state=appeal.state).order_by("-created_at", "-id").first()
     if last is None or last.action != Action.AUTO_APPROVE:
         raise GuardFailed(_("Only an automated decision can be reopened."), code="not_automated")
-    if appeal.first_reviewer_id is not None and by is not None and appeal.first_reviewer_id == by.pk:
-        raise PermissionDenied(
-            _("The second review must be done by someone other than the first reviewer."), code="separation_of_duties"
-        )
+    if by is not None and by.pk in first_review_recommenders(appeal):
+        raise _separation_refused()
     if Appeal.objects.filter(incident_id=appeal.incident_id).exclude(pk=appeal.pk).exclude(
         state__in=[S.APPROVED, S.REJECTED, S.WITHDRAWN]
     ).exists():
@@ -183,8 +201,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                comment_required=True, guards=(_holds_second_claim, _not_the_first_reviewer), effects=(_decided,)),
     Transition(S.SECOND_REVIEW, Action.RETURN, S.FIRST_REVIEW, Role.SECOND_REVIEWER,
                comment_required=True, guards=(_holds_second_claim,), effects=(_back_to_first,)),
-    Transition(S.ESCALATED, Action.DECIDE_APPROVE, S.APPROVED, Role.MANAGER, effects=(_decided,)),
-    Transition(S.ESCALATED, Action.DECIDE_REJECT, S.REJECTED, Role.MANAGER, comment_required=True, effects=(_decided,)),
+    # Whoever recommended in a first review of the case does not decide it on the hotline either.
+    Transition(S.ESCALATED, Action.DECIDE_APPROVE, S.APPROVED, Role.MANAGER, guards=(_not_the_first_reviewer,), effects=(_decided,)),
+    Transition(S.ESCALATED, Action.DECIDE_REJECT, S.REJECTED, Role.MANAGER, comment_required=True,
+               guards=(_not_the_first_reviewer,), effects=(_decided,)),
     # Automatic resolution of minor cases (appeals/sla/auto_resolution.py) and its undo.
     Transition(S.FIRST_REVIEW, Action.AUTO_APPROVE, S.APPROVED, Role.SYSTEM, effects=(_decided,)),
     Transition(S.APPROVED, Action.REOPEN, S.SECOND_REVIEW, Role.SECOND_REVIEWER, comment_required=True,

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("appeals", "0015_evidence_links_canonical_phones"),
+        ("appeals", "0016_calendar_years"),
     ]
 
     operations = [

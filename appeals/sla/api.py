@@ -39,6 +39,9 @@ class SummaryOutput(serializers.Serializer):
     breached_open = serializers.IntegerField()
     at_risk_open = serializers.IntegerField()
     paused_open = serializers.IntegerField()
+    calendar_unconfirmed_open = serializers.IntegerField(
+        allow_null=True, default=None, help_text="Open clocks whose due time rests on a year with no confirmed calendar."
+    )
     first_review_p50_h = serializers.FloatField(allow_null=True)
     first_review_p90_h = serializers.FloatField(allow_null=True)
     decision_p50_h = serializers.FloatField(allow_null=True)
@@ -62,6 +65,9 @@ class CaseOutput(serializers.Serializer):
     reviewer = serializers.CharField()
     due_at = serializers.DateTimeField()
     hours_left = serializers.FloatField()
+    calendar_unconfirmed = serializers.BooleanField(
+        default=False, help_text="The due time was counted Monday to Friday through a year with no confirmed calendar."
+    )
 
 
 class ReviewerOutput(serializers.Serializer):
@@ -124,6 +130,9 @@ class ClockOutput(serializers.Serializer):
     remaining_seconds = serializers.FloatField(allow_null=True, help_text="Wall-clock seconds to due_at (negative: overdue).")
     remaining = serializers.CharField(allow_null=True, help_text="remaining_seconds for people, e.g. \"8d 23h\".")
     met = serializers.BooleanField(allow_null=True, help_text="Closed cases: decided within the service level.")
+    provisional = serializers.BooleanField(
+        help_text="The due time runs through a year whose holiday calendar is not confirmed (computed on weekdays)."
+    )
 
 
 class AppealClockApi(APIView):
@@ -138,7 +147,7 @@ class AppealClockApi(APIView):
             "status": clock.status, "unit": clock.unit, "due_at": clock.due_at,
             "remaining_seconds": clock.remaining_seconds,
             "remaining": None if clock.remaining_seconds is None else duration_text(clock.remaining_seconds),
-            "met": clock.met,
+            "met": clock.met, "provisional": clock.provisional,
         }).data)
 
 

@@ -2,8 +2,10 @@
 
 A day is a working day by the Monday-to-Friday rule unless a WorkCalendarDay row says
 otherwise (an official holiday on a weekday, or a weekend day made a working day). The
-rows are seeded from the `holidays` library (holidays.China and its `weekend_workdays`)
-and managers correct them through `work_calendar_set_day`. Both writes are entry points
+rows are seeded from the `holidays` library (holidays.China and its `weekend_workdays`),
+replaced by an official schedule (`manage.py calendar_load`, appeals/sla/calendar_years.py)
+and corrected by managers through `work_calendar_set_day`. A year is *confirmed* only when
+its official schedule is in (CalendarYear); a walk through any other year is flagged. Both writes are entry points
 (one durable transaction, appeals.shared.db); the admin calls `work_calendar_set_day.nested`.
 
 Working time counts whole calendar days: a working day contributes 24 hours, a day off
@@ -11,6 +13,7 @@ none. "7 working days" from Tuesday 15:00 therefore ends at 15:00 on the seventh
 day after it; a clock started on a day off starts counting at 00:00 of the next working day.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import holidays
@@ -23,7 +26,7 @@ from appeals.core.models import Role
 from appeals.shared.db import entry_point
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require
-from appeals.sla.models import WorkCalendarDay
+from appeals.sla.models import CalendarYear, WorkCalendarDay
 
 DAY = 86400
 # Working-time walks never look further than this (a year of holidays is < 40 days).
@@ -31,13 +34,20 @@ _HORIZON_DAYS = 400
 
 
 class WorkCalendar:
-    """The exceptions for a date range, loaded in one query; answers is_working(date)."""
+    """The exceptions for a date range and which of its years are confirmed (two queries);
+    answers is_working(date) and is_confirmed(year)."""
 
     def __init__(self, start: date, end: date):
         self.start, self.end = start, end
         self.overrides = dict(
             WorkCalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_working")
         )
+        self.confirmed_years = set(
+            CalendarYear.objects.filter(year__gte=start.year, year__lte=end.year, confirmed=True).values_list("year", flat=True)
+        )
+
+    def is_confirmed(self, year: int) -> bool:
+        return year in self.confirmed_years
 
     def is_working(self, day: date) -> bool:
         if day in self.overrides:
@@ -60,22 +70,40 @@ def _calendar_from(moment: datetime, days: int = _HORIZON_DAYS, calendar: WorkCa
     return WorkCalendar(first, first + timedelta(days=days))
 
 
-def add_working_seconds(start: datetime, seconds: float, *, calendar: WorkCalendar | None = None) -> datetime:
-    """The moment when `seconds` of working time have passed after `start`."""
+@dataclass(frozen=True)
+class WorkingTimeEnd:
+    """Where a working-time walk ended, and the years it crossed whose calendar is not
+    confirmed (there the walk assumed Monday to Friday: the moment is provisional)."""
+
+    at: datetime
+    unconfirmed_years: tuple[int, ...] = ()
+
+
+def add_working_time(start: datetime, seconds: float, *, calendar: WorkCalendar | None = None) -> WorkingTimeEnd:
+    """The moment when `seconds` of working time have passed after `start`, and whether the
+    calendar it was computed on was a guess for any of the days walked."""
     cal = _calendar_from(start, calendar=calendar)
     remaining = max(0.0, float(seconds))
     cursor = _local(start)
     day = cursor.date()
+    walked: set[int] = set()
     for _i in range(_HORIZON_DAYS):
+        walked.add(day.year)
         next_start = _day_start(day + timedelta(days=1))
         if cal.is_working(day):
             available = (next_start - cursor).total_seconds()
             if remaining <= available:
-                return cursor + timedelta(seconds=remaining)
+                guessed = tuple(sorted(y for y in walked if not cal.is_confirmed(y)))
+                return WorkingTimeEnd(cursor + timedelta(seconds=remaining), guessed)
             remaining -= available
         day += timedelta(days=1)
         cursor = next_start
     raise ValueError("working time runs past the calendar horizon")
+
+
+def add_working_seconds(start: datetime, seconds: float, *, calendar: WorkCalendar | None = None) -> datetime:
+    """The moment when `seconds` of working time have passed after `start`."""
+    return add_working_time(start, seconds, calendar=calendar).at
 
 
 def working_seconds_between(start: datetime, end: datetime, *, calendar: WorkCalendar | None = None) -> float:

@@ -27,6 +27,8 @@ class Clock:
     remaining_seconds: float | None = None
     met: bool | None = None
     unit: str = ""
+    # The due time was laid on Monday to Friday through a year with no confirmed calendar.
+    provisional: bool = False
 
     @property
     def hours_left(self) -> float | None:
@@ -42,7 +44,8 @@ def clock_of(sla: AppealSla | None, now: datetime | None = None) -> Clock:
     if sla.running_since is None:
         left_budget = max(0, budget_seconds(sla.unit, sla.amount) - spent_seconds(sla, sla.unit))
         due = advance(sla.unit, now, left_budget)
-        return Clock("paused", due_at=due, remaining_seconds=(due - now).total_seconds(), unit=sla.unit)
+        return Clock("paused", due_at=due, remaining_seconds=(due - now).total_seconds(), unit=sla.unit,
+                     provisional=sla.calendar_unconfirmed)
     due = sla.due_at or sla.running_since
     remaining = (due - now).total_seconds()
     if remaining <= 0:
@@ -51,7 +54,7 @@ def clock_of(sla: AppealSla | None, now: datetime | None = None) -> Clock:
         status = "warning"
     else:
         status = "running"
-    return Clock(status, due_at=due, remaining_seconds=remaining, unit=sla.unit)
+    return Clock(status, due_at=due, remaining_seconds=remaining, unit=sla.unit, provisional=sla.calendar_unconfirmed)
 
 
 def duration_text(seconds: float) -> str:

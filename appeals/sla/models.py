@@ -40,6 +40,7 @@ class WorkCalendarDay(models.Model):
     class Source(models.TextChoices):
         LIBRARY = "library", _("holidays library")
         MANUAL = "manual", _("manual correction")
+        OFFICIAL = "official", _("official schedule")
 
     date = models.DateField(_("date"), unique=True)
     is_working = models.BooleanField(_("working day"))
@@ -54,6 +55,28 @@ class WorkCalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'working' if self.is_working else 'off'} {self.note}"
+
+
+class CalendarYear(models.Model):
+    """Whether a year's working-day calendar is the official one (the State Council's notice of
+    holidays and make-up working days), or only the Monday-to-Friday rule plus an estimate.
+    Due dates that reach into a year that is not confirmed are computed, and flagged."""
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    confirmed = models.BooleanField(_("confirmed"), default=False)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set when the December reminder for this (not yet confirmed) year was queued: once a year.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+
+    def __str__(self) -> str:
+        return f"{self.year} {'confirmed' if self.confirmed else 'unconfirmed'}"
 
 
 class AppealSla(models.Model):
@@ -84,6 +107,9 @@ class AppealSla(models.Model):
     paused_seconds = models.BigIntegerField(_("time paused (s)"), default=0)
     warn_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    # The working-day walk to due_at crossed a year whose calendar is not confirmed (CalendarYear):
+    # the due time assumed Monday to Friday there, and is shown as provisional.
+    calendar_unconfirmed = models.BooleanField(_("calendar not confirmed"), default=False, db_default=False)
     first_claimed_at = models.DateTimeField(null=True, blank=True)
     first_decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -22,6 +22,7 @@ def register() -> None:
     plugins.register_auto_resolution_condition("minor_severity", auto_resolution.minor_severity)
     plugins.register_auto_resolution_condition("no_recent_incident", auto_resolution.no_recent_incident)
     for name, task in (("sla-scan", "appeals.tasks.sla_scan"), ("sla-auto-resolve", "appeals.tasks.sla_auto_resolve"),
-                       ("sla-report-snapshots", "appeals.tasks.refresh_report_snapshots")):
+                       ("sla-report-snapshots", "appeals.tasks.refresh_report_snapshots"),
+                       ("sla-calendar-check", "appeals.tasks.calendar_year_check")):
         registry.register_beat(name, task=task, schedule=settings.BEAT_INTERVALS[name])
     registry.register_urls("sla", api="appeals.sla.api", web="appeals.sla.web")

@@ -224,10 +224,11 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
         breached=Count("pk", filter=Q(running_since__isnull=False, due_at__lte=now)),
         at_risk=Count("pk", filter=Q(running_since__isnull=False, warn_at__lte=now, due_at__gt=now)),
         paused=Count("pk", filter=Q(paused_at__isnull=False)),
+        calendar_unconfirmed=Count("pk", filter=Q(running_since__isnull=False, calendar_unconfirmed=True)),
     )
     limit = settings.APPEALS_SLA["REPORT_LIST_LIMIT"]
     columns = ("appeal__reference", "appeal__enterprise__name", "severity", "appeal__state", "due_at", "appeal__first_reviewer__username",
-               "appeal__second_reviewer__username")
+               "appeal__second_reviewer__username", "calendar_unconfirmed")
     breached_rows = list(running.filter(due_at__lte=now).order_by("due_at").values(*columns)[:limit])
     at_risk_rows = list(running.filter(warn_at__lte=now, due_at__gt=now).order_by("due_at").values(*columns)[:limit])
 
@@ -297,6 +298,8 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
         "breached_open": risk["breached"],
         "at_risk_open": risk["at_risk"],
         "paused_open": risk["paused"],
+        # Open clocks whose due time was computed through a year with no confirmed calendar.
+        "calendar_unconfirmed_open": risk["calendar_unconfirmed"],
         "first_review_p50_h": _hours(opened["first_review_p50"]),
         "first_review_p90_h": _hours(opened["first_review_p90"]),
         "decision_p50_h": _hours(closed["decision_p50"]),
@@ -338,6 +341,7 @@ def _case_row(row: dict, now: datetime) -> dict:
         "reviewer": row["appeal__second_reviewer__username"] or row["appeal__first_reviewer__username"] or "",
         "due_at": row["due_at"],
         "hours_left": round((row["due_at"] - now).total_seconds() / 3600.0, 1),
+        "calendar_unconfirmed": row["calendar_unconfirmed"],
     }
 
 
@@ -360,7 +364,7 @@ def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
     if name == "compliance":
         cols = ["tier", "target", "closed", "met", "breached", "compliance_pct"]
     elif name in ("breached", "at_risk"):
-        cols = ["reference", "enterprise", "severity", "state", "reviewer", "due_at", "hours_left"]
+        cols = ["reference", "enterprise", "severity", "state", "reviewer", "due_at", "hours_left", "calendar_unconfirmed"]
     elif name == "reviewers":
         cols = ["reviewer", "first_done", "second_done", "throughput", "first_open", "second_open", "open_load"]
     elif name == "trend":
@@ -370,7 +374,8 @@ def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
         return cols, [[row[c] for c in cols] for row in report["surges"] or []]
     else:
         raise ValidationFailed(fields={"table": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(TABLES)}]})
-    return cols, [[row[c] for c in cols] for row in report[name]]
+    # .get: a snapshot computed before a column existed lacks it.
+    return cols, [[row.get(c) for c in cols] for row in report[name]]
 
 
 def _csv_cell(value) -> str:

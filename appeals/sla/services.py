@@ -17,7 +17,7 @@ the workflow and the incidents call (inside their transaction) live here too.
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from appeals.core.models.appeal import CLOSED_STATES
 from appeals.shared.db import entry_point
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require, snapshot
-from appeals.sla.calendar import DAY, add_working_seconds, working_seconds_between
+from appeals.sla.calendar import DAY, add_working_time, working_seconds_between
 from appeals.sla.models import AppealSla, SlaPolicy, SlaUnit, default_policy
 
 FIRST_DECISIONS = ("recommend_approve", "recommend_reject", "escalate")
@@ -73,10 +73,16 @@ def sla_policy_update(*, by, severity: str, unit: str, amount) -> SlaPolicy:
 # --- clock arithmetic ---------------------------------------------------------------------
 
 
-def advance(unit: str, moment: datetime, seconds: float) -> datetime:
+def advance_flagged(unit: str, moment: datetime, seconds: float) -> tuple[datetime, bool]:
+    """(the moment, whether it rests on a year whose calendar is not confirmed)."""
     if unit == SlaUnit.WORKING_DAYS:
-        return add_working_seconds(moment, seconds)
-    return moment + timedelta(seconds=seconds)
+        end = add_working_time(moment, seconds)
+        return end.at, bool(end.unconfirmed_years)
+    return moment + timedelta(seconds=seconds), False
+
+
+def advance(unit: str, moment: datetime, seconds: float) -> datetime:
+    return advance_flagged(unit, moment, seconds)[0]
 
 
 def spent_seconds(sla: AppealSla, unit: str) -> int:
@@ -90,8 +96,23 @@ def _schedule(sla: AppealSla) -> None:
     budget = budget_seconds(sla.unit, sla.amount)
     spent = spent_seconds(sla, sla.unit)
     warn_budget = budget * settings.APPEALS_SLA["WARN_AT_FRACTION"]
-    sla.due_at = advance(sla.unit, sla.running_since, max(0, budget - spent))
+    sla.due_at, sla.calendar_unconfirmed = advance_flagged(sla.unit, sla.running_since, max(0, budget - spent))
     sla.warn_at = advance(sla.unit, sla.running_since, max(0, warn_budget - spent))
+
+
+def sla_reschedule_open_clocks(*, since: datetime) -> int:
+    """Recompute the due times of running working-day clocks due on or after `since`, or
+    flagged (a year's calendar changed: an official schedule came in). Inside the caller's
+    transaction; returns how many clocks were looked at."""
+    count = 0
+    clocks = AppealSla.objects.select_for_update().filter(
+        closed_at__isnull=True, running_since__isnull=False, unit=SlaUnit.WORKING_DAYS
+    ).filter(models.Q(due_at__gte=since) | models.Q(calendar_unconfirmed=True))
+    for sla in clocks:
+        _schedule(sla)
+        sla.save(update_fields=["due_at", "warn_at", "calendar_unconfirmed"])
+        count += 1
+    return count
 
 
 def _stop_segment(sla: AppealSla, now: datetime) -> None:

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from appeals.core.models import Appeal
-from appeals.sla import auto_resolution, reports
+from appeals.sla import auto_resolution, calendar_years, reports
 from appeals.sla import notices as sla_notifications
 from appeals.sla.models import SlaNotification
 
@@ -51,3 +51,9 @@ def auto_resolve_one(appeal_id: int) -> None:
 def refresh_report_snapshots() -> list[str]:
     """Every 15 minutes: recompute the all-tenant reports for the standard periods."""
     return reports.report_snapshots_refresh()
+
+
+@shared_task(name="appeals.tasks.calendar_year_check")
+def calendar_year_check() -> int:
+    """Hourly (beat): in December, mail the managers once if next year's calendar is not confirmed."""
+    return len(calendar_years.calendar_next_year_reminder())

@@ -13,6 +13,7 @@ from appeals.core.selectors import reviewers
 from appeals.shared.exceptions import PermissionDenied, ValidationFailed
 from appeals.shared.replica import tolerates_lag
 from appeals.sla.api import csv_response, view_report
+from appeals.sla.calendar_years import calendar_years_overview
 from appeals.sla.reports import TABLES
 from appeals.sla.services import sla_report_accessed
 
@@ -91,7 +92,16 @@ def sla_report_csv(request, table: str):
     return csv_response(report, table, by=request.user)
 
 
+@login_required
+def sla_calendar_page(request):
+    """Which years' working-day calendars are confirmed (official schedule loaded) and which are
+    the Monday-to-Friday rule plus an estimate."""
+    _require_manager(request)
+    return render(request, "appeals/calendar_years.html", {"years": calendar_years_overview()})
+
+
 urlpatterns = [
+    path("manager/calendar/", sla_calendar_page, name="sla-calendar"),
     path("manager/reports/sla/", sla_report_page, name="sla-report"),
     path("manager/reports/sla/<str:table>.csv", sla_report_csv, name="sla-report-csv"),
 ]

@@ -12,7 +12,7 @@ from django.db.models.functions import Trunc
 
 from appeals.core.models import Appeal
 from appeals.surge.policy import SurgePolicy, surge_policy
-from appeals.surge.slices import MINUTES_PER_DAY, Slice, minute_of, minute_start, slice_q, slices_of
+from appeals.surge.slices import ALL_SLICE, MINUTES_PER_DAY, Slice, minute_of, minute_start, slice_q, slices_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,34 @@ class DatabaseCounts:
             any_range |= r
         row = Appeal.objects.filter(any_range).aggregate(**aggregates)
         return {s: [row[f"s{i}_{j}"] for j in range(len(ends))] for i, s in enumerate(slices)}
+
+    def minute_buckets(self, slices: Sequence[Slice], firsts: Sequence[int], length: int) -> dict[Slice, list[list[int]]]:
+        """Per slice, for each first minute f: the one-minute counts of minutes f .. f + length - 1.
+        One grouped query, bounded by the ranges asked about (index on submitted_at)."""
+        slices, firsts = list(slices), list(firsts)
+        if not slices or not firsts:
+            return {}
+        any_range, any_slice = Q(), Q()
+        for f in firsts:
+            any_range |= Q(submitted_at__gte=minute_start(f), submitted_at__lt=minute_start(f + length))
+        if ALL_SLICE not in slices:
+            for s in slices:
+                any_slice |= slice_q(s)
+        rows = (
+            Appeal.objects.filter(any_range, any_slice)
+            .annotate(minute=Trunc("submitted_at", "minute", tzinfo=UTC))
+            .values("minute", "incident__account__platform", "incident__kind", "enterprise_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        per_minute: dict[tuple[Slice, int], int] = defaultdict(int)
+        wanted = set(slices)
+        for row in rows:
+            minute = minute_of(row["minute"])
+            for s in slices_of(platform=row["incident__account__platform"], kind=row["incident__kind"], enterprise_id=row["enterprise_id"]):
+                if s in wanted:
+                    per_minute[(s, minute)] += row["n"]
+        return {s: [[per_minute.get((s, f + i), 0) for i in range(length)] for f in firsts] for s in slices}
 
     def active_slices(self, first_minute: int, last_minute: int) -> set[Slice]:
         rows = (
@@ -145,6 +173,16 @@ class RedisCounts:
             self.ensure_built(now=minute_start(max(ends)) + timedelta(seconds=59))
             sums, _built = self._sums(keys, window)
         return {s: sums[i * len(ends) : (i + 1) * len(ends)] for i, s in enumerate(slices)}
+
+    def minute_buckets(self, slices: Sequence[Slice], firsts: Sequence[int], length: int) -> dict[Slice, list[list[int]]]:
+        """Per slice, for each first minute f: the one-minute counts of minutes f .. f + length - 1
+        (windows of one minute: the server returns each bucket, and rebuilds when it must)."""
+        slices, firsts = list(slices), list(firsts)
+        if not slices or not firsts:
+            return {}
+        ends = [f + i for f in firsts for i in range(length)]
+        sums = self.window_sums(slices, ends, 1)
+        return {s: [sums[s][j * length : (j + 1) * length] for j in range(len(firsts))] for s in slices}
 
     def active_slices(self, first_minute: int, last_minute: int) -> set[Slice]:
         if not self.redis.exists(self.marker):

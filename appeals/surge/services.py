@@ -50,7 +50,7 @@ from appeals.surge.models import (
     SurgeState,
 )
 from appeals.surge.policy import POLICY_FIELDS, SurgePolicy, default_policy, forget_policy, surge_policy  # noqa: F401
-from appeals.surge.rule import Verdict, surge_rule  # noqa: F401
+from appeals.surge.rule import Verdict, last_surging, sliding_sums, surge_rule, surging_minutes  # noqa: F401
 from appeals.surge.slices import (  # noqa: F401
     ALL_SLICE,
     MINUTES_PER_DAY,
@@ -105,12 +105,54 @@ def surge_evaluate(*, slices: Iterable[Slice], now: datetime, policy: SurgePolic
     return verdicts
 
 
+def _buckets_or_fallback(counts, slices, firsts, length):
+    try:
+        return counts.minute_buckets(slices, firsts, length)
+    except Exception as exc:  # Redis down: answer from the database rather than not at all
+        if isinstance(counts, DatabaseCounts):
+            raise
+        logger.warning("surge counters unavailable (%s); counting from the database", exc)
+        return DatabaseCounts().minute_buckets(slices, firsts, length)
+
+
+def surge_last_surging_minutes(*, slices: Iterable[Slice], now: datetime, policy: SurgePolicy, counts=None) -> dict[Slice, int | None]:
+    """For each slice, the last minute of the quiet span (Q x W minutes ending now) at which it
+    surged, judging every minute by the window ending there (a sliding window: a burst
+    straddling two back-to-back windows still counts whole); None when the whole span was quiet.
+
+    One read of today's one-minute buckets for every slice; the same minutes on the previous
+    days are read (again in one go) only for the slices with some minute above the floor."""
+    counts = counts or surge_counts()
+    slices = list(dict.fromkeys(slices))
+    if not slices:
+        return {}
+    span = policy.quiet_windows * policy.window_minutes
+    last = minute_of(now)
+    first_bucket = last - span - policy.window_minutes + 2
+    length = span + policy.window_minutes - 1
+    today = {s: rows[0] for s, rows in _buckets_or_fallback(counts, slices, [first_bucket], length).items()}
+    busy = [s for s in slices if any(n > policy.floor for n in sliding_sums(today[s], policy.window_minutes))]
+    out: dict[Slice, int | None] = dict.fromkeys(slices)
+    if busy:
+        firsts = [first_bucket - day * MINUTES_PER_DAY for day in range(1, policy.history_days + 1)]
+        history = _buckets_or_fallback(counts, busy, firsts, length)
+        for s in busy:
+            flags = surging_minutes(today=today[s], history=history[s], window=policy.window_minutes,
+                                    floor=policy.floor, factor=policy.factor)
+            index = last_surging(flags)
+            out[s] = None if index is None else last - span + 1 + index
+    return out
+
+
+def surge_last_surging_minute(*, slice_: Slice, now: datetime, policy: SurgePolicy, counts=None) -> int | None:
+    """The last surging minute of one slice in the quiet span (see surge_last_surging_minutes)."""
+    return surge_last_surging_minutes(slices=[slice_], now=now, policy=policy, counts=counts)[slice_]
+
+
 def surge_is_quiet(*, slice_: Slice, now: datetime, policy: SurgePolicy, counts=None) -> bool:
-    """True when none of the last `quiet_windows` windows (back to back, ending now) surges."""
-    return not any(
-        surge_evaluate(slices=[slice_], now=now, policy=policy, counts=counts, windows_back=k)[slice_].surging
-        for k in range(policy.quiet_windows)
-    )
+    """True when the slice has not surged at any minute of the last `quiet_windows` x
+    `window_minutes` minutes (README: an alert closes 30 minutes after the last surging minute)."""
+    return surge_last_surging_minute(slice_=slice_, now=now, policy=policy, counts=counts) is None
 
 
 # --- alerts ----------------------------------------------------------------------------------------
@@ -323,9 +365,12 @@ def surge_scan(*, now: datetime | None = None, counts=None) -> ScanReport:
     quiet_after = timedelta(minutes=policy.quiet_windows * policy.window_minutes)
     for alert in active_alerts:
         report.flagged += _flag_stragglers(alert, now=now)
-        if now >= alert.opened_at + quiet_after and surge_is_quiet(slice_=(alert.dimension, alert.value), now=now, policy=policy, counts=counts):
-            if surge_alert_auto_resolve(alert=alert, now=now):
-                report.resolved.append(alert)
+    # Old enough to close: quiet when no minute of the last Q x W surged (all alerts in one read).
+    due = [a for a in active_alerts if now >= a.opened_at + quiet_after]
+    last_surging_at = surge_last_surging_minutes(slices=[(a.dimension, a.value) for a in due], now=now, policy=policy, counts=counts)
+    for alert in due:
+        if last_surging_at[(alert.dimension, alert.value)] is None and surge_alert_auto_resolve(alert=alert, now=now):
+            report.resolved.append(alert)
     return report
 
 

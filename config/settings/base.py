@@ -222,6 +222,8 @@ BEAT_INTERVALS = {
     "sla-scan": env.float("BEAT_SLA_SCAN", default=60.0),
     "sla-auto-resolve": env.float("BEAT_SLA_AUTO_RESOLVE", default=300.0),
     "sla-report-snapshots": env.float("BEAT_SLA_REPORT_SNAPSHOTS", default=900.0),
+    # In December: remind the managers once when next year's holiday calendar is not confirmed.
+    "sla-calendar-check": env.float("BEAT_SLA_CALENDAR_CHECK", default=3600.0),
     "evidence-sweep": env.float("BEAT_EVIDENCE_SWEEP", default=300.0),
     "ops-appeal-state-counts": env.float("BEAT_OPS_STATE_COUNTS", default=60.0),
 }

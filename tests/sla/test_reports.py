@@ -129,7 +129,7 @@ def test_csv_has_bom_and_neutralises_formulas(desk, manager):
     raw = text.encode("utf-8")
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0] == ["reference", "enterprise", "severity", "state", "reviewer", "due_at", "hours_left"]
+    assert rows[0] == ["reference", "enterprise", "severity", "state", "reviewer", "due_at", "hours_left", "calendar_unconfirmed"]
     assert rows[1][1] == "'=cmd|' /C calc'!A0"
     assert rows[1][6] == "-26.0"  # a number stays a number
     rows = list(csv.reader(io.StringIO(report_csv(rep, "at_risk").lstrip("\ufeff"))))

@@ -111,19 +111,23 @@ def test_auto_resolve_after_quiet_windows_and_not_before(traffic):
     burst(traffic, 12, enterprise=ent, minutes=1)
     alert = SurgeAlert.objects.get(dimension="all")
     quiet_after = 3 * 10  # quiet_windows x window_minutes
+    # The burst (minute NOW) is in the 10-minute window ending at every minute up to NOW + 9:
+    # the slice surges until then (README: closes 30 minutes after the last surging minute).
+    last_surging = NOW + timedelta(minutes=9)
+    policy = surge.surge_policy()
+    assert surge.minute_start(surge.surge_last_surging_minute(slice_=ALL, now=last_surging + timedelta(minutes=5), policy=policy)) == last_surging
 
     # Still busy a window later: stays open.
     assert surge.surge_scan(now=NOW + timedelta(minutes=5)).resolved == []
-    # The burst's minute is inside the oldest of the last three windows until 30 minutes have passed.
-    assert surge.surge_scan(now=NOW + timedelta(minutes=quiet_after - 1)).resolved == []
+    assert surge.surge_scan(now=last_surging + timedelta(minutes=quiet_after - 1)).resolved == []
     alert.refresh_from_db()
     assert alert.state == SurgeState.OPEN
 
-    report = surge.surge_scan(now=NOW + timedelta(minutes=quiet_after))
+    report = surge.surge_scan(now=last_surging + timedelta(minutes=quiet_after))
     assert alert.pk in [a.pk for a in report.resolved] and len(report.resolved) == 4  # all four slices calmed down
     alert.refresh_from_db()
     assert alert.state == SurgeState.RESOLVED and alert.resolution == SurgeResolution.AUTO
-    assert alert.resolved_at == NOW + timedelta(minutes=quiet_after)
+    assert alert.resolved_at == last_surging + timedelta(minutes=quiet_after)
     assert AuditEvent.objects.filter(action="surge.resolve.auto", target_id=str(alert.pk)).count() == 1
     assert surge.surge_emergency_state().active is False
 

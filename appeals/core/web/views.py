@@ -26,7 +26,7 @@ from appeals.core.panels import render_panels
 from appeals.core.services import appeals as appeal_services
 from appeals.core.services.filing import appeal_file
 from appeals.core.web.forms import ActionForm, AppealFilterForm, NewAppealForm, add_domain_error
-from appeals.core.workflow import TABLE, Action, available_actions
+from appeals.core.workflow import TABLE, Action, available_actions, first_review_recommenders
 from appeals.shared.exceptions import DomainError, NotFound
 from appeals.shared.replica import configured as replica_configured
 from appeals.shared.replica import replica_reads, tolerates_lag
@@ -220,6 +220,7 @@ def _action_groups(appeal, user, bound: ActionForm | None, posted_action: str | 
     only hide buttons that would certainly be refused (the guards still decide).
     """
     allowed = set(available_actions(appeal, user))
+    recommenders = first_review_recommenders(appeal) if appeal.state in (AppealState.SECOND_REVIEW, AppealState.ESCALATED) else set()
     first = [a for a in (Action.RECOMMEND_APPROVE, Action.RECOMMEND_REJECT, Action.REQUEST_INFO, Action.ESCALATE) if a in allowed]
     second = [a for a in (Action.APPROVE, Action.REJECT, Action.RETURN) if a in allowed]
     manager = [a for a in (Action.DECIDE_APPROVE, Action.DECIDE_REJECT) if a in allowed]
@@ -231,23 +232,24 @@ def _action_groups(appeal, user, bound: ActionForm | None, posted_action: str | 
         groups.append(ActionGroup("resubmit", gettext_lazy("Send the information asked for"), [Action.RESUBMIT], comment=True))
     if Action.CLAIM_FIRST in allowed and appeal.first_reviewer_id is None:
         groups.append(ActionGroup("claim", gettext_lazy("Take this case"), [Action.CLAIM_FIRST]))
-    if Action.CLAIM_SECOND in allowed and appeal.second_reviewer_id is None and appeal.first_reviewer_id != user.pk:
+    if Action.CLAIM_SECOND in allowed and appeal.second_reviewer_id is None and user.pk not in recommenders:
         groups.append(ActionGroup("claim", gettext_lazy("Take this case"), [Action.CLAIM_SECOND]))
     if first and appeal.first_reviewer_id == user.pk:
         groups.append(ActionGroup("decision", gettext_lazy("First review decision"), first, choice=True, comment=True))
     if second and appeal.second_reviewer_id == user.pk:
         groups.append(ActionGroup("decision", gettext_lazy("Second review decision"), second, choice=True, comment=True))
-    if manager:
+    if manager and user.pk not in recommenders:
         groups.append(ActionGroup("decision", gettext_lazy("Decide the escalated case"), manager, choice=True, comment=True))
     if Action.REASSIGN in allowed:
         groups.append(ActionGroup("reassign", gettext_lazy("Reassign the reviewer"), [Action.REASSIGN], comment=True, assignee=True))
     if Action.WITHDRAW in allowed:
         groups.append(ActionGroup("withdraw", gettext_lazy("Withdraw the appeal"), [Action.WITHDRAW], comment=True))
 
-    # The second stage is never offered to the case's first reviewer (the guard would refuse).
+    # The second stage is never offered to anyone who recommended in a first review of the
+    # case, now or before a return (the guard would refuse).
     assignees = selectors.reviewers(role_field=_stage_role_field(appeal))
     if appeal.state == AppealState.SECOND_REVIEW:
-        assignees = assignees.exclude(pk=appeal.first_reviewer_id)
+        assignees = assignees.exclude(pk__in=recommenders)
     for group in groups:
         group.options = [
             {"value": a.value, "label": a.label, "comment_required": TABLE[(appeal.state, a)].comment_required}
@@ -335,13 +337,17 @@ def queue_second(request):
 def manager(request):
     user = request.user
     counts = selectors.appeal_state_counts(user=user)
-    in_review = selectors.appeals_for(user).filter(
+    in_review = list(selectors.appeals_for(user).filter(
         state__in=[AppealState.FIRST_REVIEW, AppealState.SECOND_REVIEW]
-    ).order_by("submitted_at", "id")
+    ).order_by("submitted_at", "id")[:50])
+    # Second review is never offered to anyone who recommended in a first review of the case.
+    recommenders = selectors.first_review_recommenders_of([a.pk for a in in_review if a.state == AppealState.SECOND_REVIEW])
+    for appeal in in_review:
+        appeal.excluded_reviewers = recommenders.get(appeal.pk, set()) | {appeal.first_reviewer_id}
     return render(request, "appeals/manager.html", {
         "counts": [(AppealState(state).label, state, n) for state, n in counts.items()],
         "escalated": selectors.escalated_cases(user=user)[:50],
-        "in_review": in_review[:50],
+        "in_review": in_review,
         "first_reviewers": list(selectors.reviewers(role_field="is_first_reviewer")),
         "second_reviewers": list(selectors.reviewers(role_field="is_second_reviewer")),
     })
