@@ -216,6 +216,64 @@ class RedisCounts:
         self.redis.delete(self.marker)
 
 
+_REDIS_MISSED_WRITES = False  # a submission was not counted in Redis: rebuild when it is back
+
+
+class FailOpenRedisCounts(RedisCounts):
+    """Redis counters that answer from the database while Redis is unreachable.
+
+    A submission counted while Redis was down is not in its buckets; the next call that
+    reaches Redis again drops the marker, so the following question rebuilds the counters
+    from the database (merging with max, so live counts are never lowered)."""
+
+    def _fallback(self, exc: Exception, what: str):
+        global _REDIS_MISSED_WRITES
+        _REDIS_MISSED_WRITES = True
+        logger.warning("surge counters: Redis unreachable during %s (%s: %s); counting from the database", what, type(exc).__name__, exc)
+        return DatabaseCounts()
+
+    def _recovered(self) -> None:
+        global _REDIS_MISSED_WRITES
+        if _REDIS_MISSED_WRITES:
+            _REDIS_MISSED_WRITES = False
+            super().forget()
+
+    def record(self, slices, at, policy) -> None:
+        try:
+            super().record(slices, at, policy)
+        except _redis_errors() as exc:
+            self._fallback(exc, "record").record(slices, at, policy)
+            return
+        self._recovered()
+
+    def window_sums(self, slices, ends, window):
+        try:
+            self._recovered()
+            return super().window_sums(slices, ends, window)
+        except _redis_errors() as exc:
+            return self._fallback(exc, "window_sums").window_sums(slices, ends, window)
+
+    def active_slices(self, first_minute, last_minute):
+        try:
+            self._recovered()
+            return super().active_slices(first_minute, last_minute)
+        except _redis_errors() as exc:
+            return self._fallback(exc, "active_slices").active_slices(first_minute, last_minute)
+
+    def forget(self) -> None:
+        try:
+            super().forget()
+        except _redis_errors() as exc:
+            self._fallback(exc, "forget")  # the marker goes at the next call that reaches Redis
+
+
+def _redis_errors():
+    import redis
+
+    return (redis.exceptions.RedisError, OSError)
+
+
 def surge_counts():
-    """Redis counters when REDIS_URL is set, else the database (embedded default)."""
-    return RedisCounts() if settings.REDIS_URL else DatabaseCounts()
+    """Redis counters when REDIS_URL is set (the database while Redis is unreachable), else the
+    database (embedded default)."""
+    return FailOpenRedisCounts() if settings.REDIS_URL else DatabaseCounts()

@@ -74,7 +74,8 @@ AUTH_USER_MODEL = "appeals.User"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "appeals"}}
+    # A Redis outage degrades to per-process counting (appeals/shared/cache.py), never a 500.
+    CACHES = {"default": {"BACKEND": "appeals.shared.cache.RedisFailOpenCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "appeals"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -163,7 +164,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # killed (and retried) before Redis redelivers it to another worker.
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A dead broker must fail a publish in a web request fast: the outbox row (or the
+    # evidence item's pending state) is the truth, and the sweepers publish it again later.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks are registered by each capability's plug-in (appeals/*/plugin.py) and merged
 # into the beat schedule by config/celery.py; their intervals (seconds) are policy, here.
