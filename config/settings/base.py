@@ -38,6 +38,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # NUL characters, JSON nested too deep, domain refusals from plain views: 4xx, never 500.
+    "appeals.shared.middleware.HostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -129,6 +131,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "appeals.shared.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON with a nesting limit and no NUL characters (a 400, never a 500); forms and files as usual.
+    "DEFAULT_PARSER_CLASSES": [
+        "appeals.shared.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "appeals.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -160,6 +168,9 @@ SPECTACULAR_SETTINGS = {
         "SurgeStateEnum": "appeals.surge.models.SurgeState",
     },
 }
+
+# Deepest nesting of arrays/objects a JSON request body may have (appeals/shared/parsers.py).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Celery ---------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs nothing.
