@@ -157,7 +157,10 @@ def test_nul_in_a_reference_is_a_400(world, enterprise_admin):
     client = _client(enterprise_admin)
     assert client.get("/appeals/AP-1%00/").status_code == 400
     assert client.get("/api/v1/appeals/AP-1%00/").status_code == 400
-    assert client.get("/api/v1/appeals/", {"state": "draft\x00"}).status_code == 400
+    response = client.get("/api/v1/appeals/", {"state": "draft\x00"})
+    assert response.status_code == 400 and "state" in response.json()["fields"]
+    response = client.post("/api/v1/appeals/", data='{"statement": "x\\u0000y", "incident": 1}', content_type="application/json")
+    assert response.status_code == 400 and "statement" in response.json()["fields"], response.content
     assert Client().post("/login/", "username=a%00&password=b", content_type="application/x-www-form-urlencoded").status_code == 400
     # Multipart forms reach the form, whose fields refuse NUL themselves: a form error, not a 500.
     assert Client().post("/login/", {"username": "a\x00", "password": "b"}).status_code == 200

@@ -245,7 +245,9 @@ def test_redis_stopped_mid_test_then_back_nothing_lost_nothing_doubled(redis_at,
 
         # Redis stopped mid-test: the desk keeps serving; the submits commit, their messages wait.
         own.stop()
+        before_down = desk.requests
         down = [desk.round(down_1), desk.round(down_2)]
+        made_while_down = desk.requests - before_down
         assert desk.errors == [], desk.errors
         assert [a.state for a in down] == [AppealState.SUBMITTED] * 2
         stranded = Message.objects.filter(appeal__in=down)
@@ -270,6 +272,8 @@ def test_redis_stopped_mid_test_then_back_nothing_lost_nothing_doubled(redis_at,
         assert set(everything.values_list("attempts", flat=True)) == {1}
         after_recovery = sum(counts[m.idempotency_key] for m in stranded)
         _report("own redis stopped mid-test", desk, delivered=after_recovery)
+        print(f"[redis-outage] while stopped: requests={made_while_down} submits=2 messages_stranded={stranded.count()}"
+              f" sweeper_publishes_after_restart={published} all_messages={len(counts)} each_delivered_once={set(counts.values()) == {1}}")
         assert after_recovery == 4
         assert worker.proc.poll() is None
     finally:
@@ -288,3 +292,31 @@ def test_throttles_keep_counting_while_redis_is_down(redis_at, enterprise_admin,
     codes = [client.post("/api/v1/auth/token/", {"username": "admin-a", "password": "nope"}, format="json").status_code
              for _ in range(5)]
     assert codes == [400, 400, 400, 429, 429]
+
+
+def test_surge_counters_count_from_the_database_while_redis_is_down_and_rebuild_after(redis_at, intake_guards_off, draft_appeal,
+                                                                                       enterprise_admin):
+    from appeals.core.services import appeals as appeal_services
+    from appeals.surge import services as surge
+    from appeals.surge.counters import DatabaseCounts, FailOpenRedisCounts
+    from appeals.surge.slices import minute_of
+
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    redis_at(url, queue=f"outage-surge-{port}")
+    appeal = appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)  # counted after commit: Redis is down
+    slices = surge.appeal_slices(appeal)
+    ends = [minute_of(appeal.submitted_at)]
+    counts = FailOpenRedisCounts(url)
+    down = counts.window_sums(slices, ends, 10)
+    assert down == DatabaseCounts().window_sums(slices, ends, 10)
+    assert all(v == [1] for v in down.values())
+    assert surge.surge_scan(now=appeal.submitted_at) is not None  # the beat task runs, from the database
+
+    own = OwnRedis(port).start()
+    try:
+        # Back: the counters Redis never saw are rebuilt from the database before answering.
+        assert counts.window_sums(slices, ends, 10) == down
+        assert redis.Redis(port=port).exists(f"{counts.prefix}:built")
+    finally:
+        own.stop()

@@ -36,7 +36,7 @@ class HostileInputMiddleware:
     def __call__(self, request):
         problem = self._problem(request)
         if problem:
-            return self._bad_request(request, problem)
+            return self._bad_request(request, *problem)
         return self.get_response(request)
 
     def process_exception(self, request, exception):
@@ -50,27 +50,29 @@ class HostileInputMiddleware:
         if isinstance(exception, PermissionDenied):
             raise DjangoPermissionDenied(exception.message) from None
         if isinstance(exception, DomainError) and exception.status < 500:
-            return self._bad_request(request, exception.message, status=exception.status)
+            return self._bad_request(request, exception.message, status=exception.status, code=exception.code)
         return None
 
     @staticmethod
-    def _bad_request(request, detail: str, status: int = 400):
+    def _bad_request(request, detail: str, field: str = "non_field_errors", *, status: int = 400, code: str = "invalid"):
         from django.http import HttpResponse, JsonResponse
 
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": str(detail), "code": "invalid", "fields": {"non_field_errors": [str(detail)]}}, status=status)
+            return JsonResponse({"detail": str(detail), "code": code, "fields": {field: [str(detail)]}}, status=status)
         return HttpResponse(str(detail), status=status, content_type="text/plain; charset=utf-8")
 
     @staticmethod
-    def _problem(request) -> str | None:
+    def _problem(request) -> tuple[str, str] | None:
+        """(message, field) of the first thing refused, or None."""
         from django.utils.translation import gettext as _
 
         from appeals.shared.parsers import HostileJSON, loads_checked
 
-        nul = _("Text may not contain NUL (\\u0000) characters.")
+        nul = (_("Text may not contain NUL (\\u0000) characters."), "non_field_errors")
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return nul[0], key.replace("\x00", "") or "non_field_errors"
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
-            return nul
-        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
             return nul
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
@@ -86,7 +88,7 @@ class HostileInputMiddleware:
             try:
                 loads_checked(text)
             except HostileJSON as exc:
-                return str(exc)
+                return str(exc), exc.field or "non_field_errors"
             except ValueError:
                 pass  # plain syntax errors stay the view's parser's to describe
         return None

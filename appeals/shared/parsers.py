@@ -7,7 +7,7 @@ string carrying one fails at the database. Both are the client's mistake: a 400 
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
 
@@ -44,24 +44,33 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
     return False
 
 
-def contains_nul(value) -> bool:
-    """Any NUL character in a parsed JSON value's strings or keys (iterative walk)."""
-    stack = [value]
+def nul_path(value) -> str | None:
+    """Where a parsed JSON value carries a NUL character, as a dotted field path ("" for the
+    top level); None if nowhere. Iterative: no recursion on deep values."""
+    stack = [("", value)]
     while stack:
-        item = stack.pop()
+        path, item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return path
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            for key, sub in item.items():
+                here = f"{path}.{key}" if path else str(key)
+                if "\x00" in str(key):
+                    return here
+                stack.append((here, sub))
         elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            stack.extend((f"{path}.{i}" if path else str(i), sub) for i, sub in enumerate(item))
+    return None
 
 
 class HostileJSON(ValueError):
-    """Well-formed enough to parse, refused anyway: too deeply nested, or carrying NUL."""
+    """Well-formed enough to parse, refused anyway: too deeply nested, or carrying NUL (then
+    `field` is the dotted path of the offending value)."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def loads_checked(text: str):
@@ -74,8 +83,9 @@ def loads_checked(text: str):
         data = json.loads(text, parse_constant=json.strict_constant)
     except RecursionError:  # belt and braces: the scan above should have refused it
         raise HostileJSON(_("The JSON body is nested deeper than %(limit)s levels.") % {"limit": limit}) from None
-    if contains_nul(data):
-        raise HostileJSON(_("Text may not contain NUL (\\u0000) characters."))
+    field = nul_path(data)
+    if field is not None:
+        raise HostileJSON(_("Text may not contain NUL (\\u0000) characters."), field=field or "non_field_errors")
     return data
 
 
@@ -91,5 +101,9 @@ class SafeJSONParser(JSONParser):
             raise ParseError(_("The JSON body is not valid %(encoding)s text.") % {"encoding": encoding}) from None
         try:
             return loads_checked(text)
+        except HostileJSON as exc:
+            if exc.field:
+                raise ValidationError({exc.field: [str(exc)]}) from None
+            raise ParseError(str(exc)) from None
         except ValueError as exc:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None

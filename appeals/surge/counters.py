@@ -216,7 +216,7 @@ class RedisCounts:
         self.redis.delete(self.marker)
 
 
-_REDIS_MISSED_WRITES = False  # a submission was not counted in Redis: rebuild when it is back
+_MISSED_WRITES: set[str] = set()  # Redis URLs that missed a submission: rebuild when back
 
 
 class FailOpenRedisCounts(RedisCounts):
@@ -226,17 +226,19 @@ class FailOpenRedisCounts(RedisCounts):
     reaches Redis again drops the marker, so the following question rebuilds the counters
     from the database (merging with max, so live counts are never lowered)."""
 
+    def __init__(self, url: str | None = None, *, prefix: str | None = None):
+        self.url = url or settings.REDIS_URL
+        super().__init__(self.url, prefix=prefix)
+
     def _fallback(self, exc: Exception, what: str):
-        global _REDIS_MISSED_WRITES
-        _REDIS_MISSED_WRITES = True
+        _MISSED_WRITES.add(self.url)
         logger.warning("surge counters: Redis unreachable during %s (%s: %s); counting from the database", what, type(exc).__name__, exc)
         return DatabaseCounts()
 
     def _recovered(self) -> None:
-        global _REDIS_MISSED_WRITES
-        if _REDIS_MISSED_WRITES:
-            _REDIS_MISSED_WRITES = False
+        if self.url in _MISSED_WRITES:
             super().forget()
+            _MISSED_WRITES.discard(self.url)
 
     def record(self, slices, at, policy) -> None:
         try:
