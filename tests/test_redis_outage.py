@@ -164,6 +164,9 @@ class Desk:
         self.call("first queue", staff.get, "/queues/first/")
         self.call("reviewer case page", staff.get, f"/appeals/{draft.reference}/")
 
+        r = self.call("evidence upload", api.post, f"/api/v1/appeals/{draft.reference}/evidence/",
+                      {"kind": "other", "file": builders.evidence_file("ban_notice")}, format="multipart")
+        assert r.status_code == 201, r.content
         r = self.call("submit", api.post, f"/api/v1/appeals/{draft.reference}/submit/", format="json")
         assert r.status_code == 200, r.content
         self.call("case page after submit", web.get, f"/appeals/{draft.reference}/")
