@@ -11,7 +11,10 @@ from rest_framework.routers import DefaultRouter
 from appeals.core.api import views
 from appeals.shared import registry
 
+# No ".json" suffix routes: the viewsets' actions take no `format` argument (it was a 500);
+# clients choose the format with the Accept header.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("appeals", views.AppealViewSet, basename="appeal")

@@ -24,7 +24,10 @@ def publish_on_commit(task_name: str, *args, **options) -> None:
     """Publish once the outermost transaction commits; a failure to publish is logged."""
 
     def _publish_after_commit():
-        publish(task_name, *args, **options)
+        try:
+            publish(task_name, *args, **options)
+        except Exception as exc:  # broker unreachable: the sweeper of the capability re-publishes
+            logger.warning("could not publish %s%r (%s: %s); its sweeper will queue it again", task_name, args, type(exc).__name__, exc)
 
     # A plain function (not functools.partial): Django 5.2's robust on_commit path reads
     # __qualname__ when logging, which a partial lacks (Django ticket #36487).

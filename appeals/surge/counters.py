@@ -254,6 +254,73 @@ class RedisCounts:
         self.redis.delete(self.marker)
 
 
+_MISSED_WRITES: set[str] = set()  # Redis URLs that missed a submission: rebuild when back
+
+
+class FailOpenRedisCounts(RedisCounts):
+    """Redis counters that answer from the database while Redis is unreachable.
+
+    A submission counted while Redis was down is not in its buckets; the next call that
+    reaches Redis again drops the marker, so the following question rebuilds the counters
+    from the database (merging with max, so live counts are never lowered)."""
+
+    def __init__(self, url: str | None = None, *, prefix: str | None = None):
+        self.url = url or settings.REDIS_URL
+        super().__init__(self.url, prefix=prefix)
+
+    def _fallback(self, exc: Exception, what: str):
+        _MISSED_WRITES.add(self.url)
+        logger.warning("surge counters: Redis unreachable during %s (%s: %s); counting from the database", what, type(exc).__name__, exc)
+        return DatabaseCounts()
+
+    def _recovered(self) -> None:
+        if self.url in _MISSED_WRITES:
+            super().forget()
+            _MISSED_WRITES.discard(self.url)
+
+    def record(self, slices, at, policy) -> None:
+        try:
+            super().record(slices, at, policy)
+        except _redis_errors() as exc:
+            self._fallback(exc, "record").record(slices, at, policy)
+            return
+        self._recovered()
+
+    def window_sums(self, slices, ends, window):
+        try:
+            self._recovered()
+            return super().window_sums(slices, ends, window)
+        except _redis_errors() as exc:
+            return self._fallback(exc, "window_sums").window_sums(slices, ends, window)
+
+    def minute_buckets(self, slices, firsts, length):
+        try:
+            self._recovered()
+            return super().minute_buckets(slices, firsts, length)
+        except _redis_errors() as exc:
+            return self._fallback(exc, "minute_buckets").minute_buckets(slices, firsts, length)
+
+    def active_slices(self, first_minute, last_minute):
+        try:
+            self._recovered()
+            return super().active_slices(first_minute, last_minute)
+        except _redis_errors() as exc:
+            return self._fallback(exc, "active_slices").active_slices(first_minute, last_minute)
+
+    def forget(self) -> None:
+        try:
+            super().forget()
+        except _redis_errors() as exc:
+            self._fallback(exc, "forget")  # the marker goes at the next call that reaches Redis
+
+
+def _redis_errors():
+    import redis
+
+    return (redis.exceptions.RedisError, OSError)
+
+
 def surge_counts():
-    """Redis counters when REDIS_URL is set, else the database (embedded default)."""
-    return RedisCounts() if settings.REDIS_URL else DatabaseCounts()
+    """Redis counters when REDIS_URL is set (the database while Redis is unreachable), else the
+    database (embedded default)."""
+    return FailOpenRedisCounts() if settings.REDIS_URL else DatabaseCounts()

@@ -41,7 +41,7 @@ from appeals.notifications.outbox import message_queue
 from appeals.shared.db import entry_point
 from appeals.shared.exceptions import InvalidTransition, NotFound, RateLimited, ValidationFailed
 from appeals.shared.writes import require, snapshot, validate_model
-from appeals.surge.counters import DatabaseCounts, RedisCounts, redis_client, surge_counts  # noqa: F401
+from appeals.surge.counters import DatabaseCounts, FailOpenRedisCounts, RedisCounts, redis_client, surge_counts  # noqa: F401
 from appeals.surge.models import (
     ACTIVE_SURGE_STATES,
     SurgeAlert,
@@ -446,7 +446,10 @@ def surge_settings_update(*, by, **fields) -> SurgeSettings:
         after["quiet_windows"],
     ) and settings.REDIS_URL:
         # A longer horizon needs buckets the old expiry let go: recount from the database.
-        transaction.on_commit(lambda: RedisCounts().forget())
+        def forget_counters():
+            FailOpenRedisCounts().forget()
+
+        transaction.on_commit(forget_counters)
     return row
 
 

@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # NUL characters, JSON nested too deep, domain refusals from plain views: 4xx, never 500.
+    "appeals.shared.middleware.HostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -74,6 +76,16 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under concurrent requests (a case page loads its thumbnails at once,
+    # each audited): WAL lets readers run beside the writer, a busy timeout makes writers queue,
+    # and IMMEDIATE transactions take the write lock up front, so a transaction that read first
+    # never fails to upgrade ("database is locked").
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+        "transaction_mode": "IMMEDIATE",
+    })
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 # A streaming replica for the reads that tolerate lag (appeals/shared/replica.py); unset: all on the primary.
 if env("DATABASE_REPLICA_URL", default=""):
@@ -89,7 +101,8 @@ AUTH_USER_MODEL = "appeals.User"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "appeals"}}
+    # A Redis outage degrades to per-process counting (appeals/shared/cache.py), never a 500.
+    CACHES = {"default": {"BACKEND": "appeals.shared.cache.RedisFailOpenCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "appeals"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -158,6 +171,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "appeals.shared.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON with a nesting limit and no NUL characters (a 400, never a 500); forms and files as usual.
+    "DEFAULT_PARSER_CLASSES": [
+        "appeals.shared.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "appeals.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -197,6 +216,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Deepest nesting of arrays/objects a JSON request body may have (appeals/shared/parsers.py).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+
 # --- Celery ---------------------------------------------------------------------------
 # Without a broker, tasks run in-process (eagerly) so the embedded default needs nothing.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -210,7 +232,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # killed (and retried) before Redis redelivers it to another worker.
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A dead broker must fail a publish in a web request fast: the outbox row (or the
+    # evidence item's pending state) is the truth, and the sweepers publish it again later.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks are registered by each capability's plug-in (appeals/*/plugin.py) and merged
 # into the beat schedule by config/celery.py; their intervals (seconds) are policy, here.
