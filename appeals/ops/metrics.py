@@ -7,7 +7,7 @@ worker processes (gunicorn), set PROMETHEUS_MULTIPROC_DIR to an empty directory 
 
 Access: open unless settings.METRICS_REQUIRE_AUTH (on in production); then the request needs
 "Authorization: Bearer <METRICS_TOKEN>" or a client address inside METRICS_ALLOWED_NETWORKS. The
-client address is REMOTE_ADDR for now (behind a proxy: the proxy's address).
+client address is appeals.shared.client.client_ip (TRUSTED_PROXY_COUNT decides how far X-Forwarded-For is believed).
 """
 
 import hmac
@@ -27,6 +27,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from appeals.ops.gauges import DomainCollector
+from appeals.shared.client import client_ip as shared_client_ip
 
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNRESOLVED = "<unresolved>"
@@ -89,11 +90,6 @@ def _networks(spec: tuple[str, ...]):
     return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in spec if n.strip())
 
 
-def client_ip(request) -> str:
-    # TODO(auth helper): the trusted-proxy client address once it lands; REMOTE_ADDR until then.
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def allowed(request) -> bool:
     if not settings.METRICS_REQUIRE_AUTH:
         return True
@@ -102,7 +98,7 @@ def allowed(request) -> bool:
     if token and header[:7].lower() == "bearer " and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
         return True
     try:
-        address = ipaddress.ip_address(client_ip(request))
+        address = ipaddress.ip_address(shared_client_ip(request) or "")
     except ValueError:
         return False
     return any(address in network for network in _networks(tuple(settings.METRICS_ALLOWED_NETWORKS)))

@@ -31,7 +31,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
 
 from appeals.core import selectors  # noqa: E402
 from appeals.models import Appeal, AppealState  # noqa: E402
@@ -101,7 +101,7 @@ manager = factories.UserFactory(username="replica-manager", is_manager=True, is_
 for _ in range(3):
     factories.AppealFactory(filed_by=applicant, incident=factories.IncidentFactory(account=account, created_by=applicant))
 Appeal.objects.filter(pk__in=Appeal.objects.values("pk")[:2]).update(state=AppealState.FIRST_REVIEW)
-token = Token.objects.create(user=manager)
+_token, token_key = AuthToken.objects.create(user=manager)
 mgr = Client()
 mgr.force_login(manager)
 app = Client()
@@ -141,7 +141,7 @@ def _():
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv"), response.status_code
     assert counts["replica"] >= 3, counts
     api = Client()
-    response, counts, _ = get(api, "/api/v1/reports/sla/?live=1", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response, counts, _ = get(api, "/api/v1/reports/sla/?live=1", HTTP_AUTHORIZATION=f"Token {token_key}")
     assert response.status_code == 200, response.content[:300]
     assert counts["replica"] >= 3 and counts["default"] <= 2, counts  # the token lookup is the primary's
 

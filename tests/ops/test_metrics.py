@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.utils import timezone
+from knox.models import AuthToken
 from prometheus_client.parser import text_string_to_metric_families
-from rest_framework.authtoken.models import Token
 
 from appeals.models import AppealState, Message, MessageState
 from appeals.ops import store
@@ -40,14 +40,14 @@ def value(samples, name, **labels) -> float:
 
 
 def test_requests_latencies_and_queries_are_counted_by_view(client, enterprise_admin, draft_appeal):
-    token = Token.objects.create(user=enterprise_admin)
+    _token, token_key = AuthToken.objects.create(user=enterprise_admin)
     before = scrape(client)
     client.get("/healthz")
     client.get("/healthz")
     client.get("/no-such-page/")
     queries = []  # the test's own count (CaptureQueriesContext's log is reset by request_started)
     with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
-        assert client.get("/api/v1/appeals/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+        assert client.get("/api/v1/appeals/", HTTP_AUTHORIZATION=f"Token {token_key}").status_code == 200
     after = scrape(client)
 
     assert value(after, "django_http_requests_total", view="healthz", method="GET", status="200") - \
