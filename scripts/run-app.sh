@@ -13,5 +13,11 @@ if [ -n "${REDIS_URL:-}" ]; then
 else
   echo "No REDIS_URL: Celery tasks run in-process (embedded mode)."
 fi
-echo "Serving on http://$host/"
-"$bin/python" manage.py runserver "$host"
+echo
+echo "  The desk:          http://$host/   (logins above; password demo-pass-2026)"
+if [ -z "${SMS_BACKEND:-}${EMAIL_BACKEND:-}" ] && [ "${DEV_INBOX:-true}" != "false" ]; then
+  echo "  SMS and email:     http://$host/dev/inbox/   (local inbox: codes and links land here, nothing is sent)"
+fi
+echo "  API docs:          http://$host/api/docs/"
+echo
+"$bin/python" manage.py runserver --skip-checks "$host"

@@ -70,7 +70,7 @@ class Command(BaseCommand):
             if not Appeal.objects.filter(enterprise=admin.enterprise).exists():
                 self._cases(admin, r1, r2, manager)
 
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
         for name, role in [
             ("admin-a", "enterprise admin, " + admins["admin-a"].enterprise.name),
             ("admin-b", "enterprise admin, " + admins["admin-b"].enterprise.name),
