@@ -13,9 +13,9 @@ DEFAULT_SETTINGS_MODULE = "config.settings.local"
 DOTENV = Path(__file__).resolve().parent.parent / ".env"
 
 
-def _from_dotenv(path: Path = DOTENV) -> str | None:
+def _from_dotenv(path: Path | None = None) -> str | None:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = (path or DOTENV).read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
     for line in lines:

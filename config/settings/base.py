@@ -222,6 +222,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # At DEBUG these print signed requests and presigned URLs: warnings only, whatever LOG_LEVEL says.
+    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
 }
 
 # --- Error reporting ------------------------------------------------------------------
