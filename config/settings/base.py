@@ -182,6 +182,14 @@ CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks are registered by each capability's plug-in (appeals/*/plugin.py) and merged
 # into the beat schedule by config/celery.py; their intervals (seconds) are policy, here.
 CELERY_BEAT_SCHEDULER = "config.celery:PluginScheduler"
+# One beat schedules per deployment: the others (a standby, or one started by mistake) idle
+# until the holder's Redis key lapses (config/celery.py BeatLock; only with a Redis broker).
+BEAT_LOCK = {
+    "ENABLED": env.bool("BEAT_LOCK_ENABLED", default=True),
+    "KEY": env("BEAT_LOCK_KEY", default=f"{CACHE_KEY_PREFIX}:beat-lock"),
+    # A dead beat's lock lapses after this; the survivor takes over within it.
+    "TTL_SECONDS": env.float("BEAT_LOCK_TTL", default=30.0),
+}
 BEAT_INTERVALS = {
     "verify-audit-chain": env.float("BEAT_VERIFY_AUDIT_CHAIN", default=3600.0),
     "surge-scan": env.float("BEAT_SURGE_SCAN", default=60.0),
