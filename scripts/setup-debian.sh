@@ -9,7 +9,7 @@ command -v dpkg >/dev/null 2>&1 || exit 0
 python=${PYTHON:-python3}
 
 need=()
-for pkg in postgresql redis-server chromium chromium-driver gettext nginx; do
+for pkg in postgresql redis-server chromium chromium-driver gettext nginx openssl curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ! "$python" -c "import ensurepip" >/dev/null 2>&1 && ! dpkg -s python3-venv >/dev/null 2>&1; then
