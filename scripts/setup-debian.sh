@@ -25,7 +25,7 @@ fi
 echo "Installing Debian packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+apt-get install -y -qq "${need[@]}" >/dev/null
 # A freshly installed nginx starts a default site on port 80: the tests start their own.
 if printf '%s\n' "${need[@]}" | grep -qx nginx; then
   (command -v systemctl >/dev/null && systemctl stop nginx 2>/dev/null) || nginx -s quit 2>/dev/null || true
