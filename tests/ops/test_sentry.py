@@ -56,17 +56,22 @@ def test_with_a_dsn_errors_go_to_sentry_tagged_with_the_request_id(sentry_server
         "    verify(os.environ['THE_CODE'])\n"
         "except ValueError:\n"
         "    sentry_sdk.capture_exception()\n"
+        "sentry_sdk.capture_message('failed at /verify/email/' + os.environ['THE_TOKEN'] + '/')\n"
         "sentry_sdk.flush(5)\n"
         "print(sentry_sdk.get_client().is_active())\n"
     )
     env = {**CLEAN, "SENTRY_DSN": f"http://publickey@127.0.0.1:{port}/1", "DATABASE_URL": "sqlite:///:memory:",
-           "THE_CODE": "654321"}
+           "THE_CODE": "654321", "THE_TOKEN": "eyJhIjoxfQ:1tAbCd:SentrySignatureSecret"}
     result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", script], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr
     assert envelopes and envelopes[0][0] == "/api/1/envelope/"
-    events = [json.loads(line) for _path, body in envelopes for line in body.splitlines() if '"exception"' in line]
-    (event,) = events
+    events = [json.loads(line) for _path, body in envelopes for line in body.splitlines() if '"event_id"' in line
+              and ('"exception"' in line or '"message"' in line)]
+    (event,) = [e for e in events if "exception" in e]
+    (message,) = [e for e in events if "exception" not in e]
+    assert message["message"] == "failed at /verify/email/[redacted]/"
+    assert all("SentrySignatureSecret" not in body for _path, body in envelopes)
     assert event["tags"]["request_id"] == "rid-0123456789"
     assert event["exception"]["values"][-1]["value"] == "wrong answer"
     # No local variables (the code was in one: the source lines are sent, the values never), nothing personal.
