@@ -226,6 +226,7 @@ def test_serve_sh_checks_migrates_collects_static_and_serves_pages(fresh_databas
         AWS_AUTO_CREATE_BUCKET="true", **_s3_env(s3_endpoint, bucket),
     )
     log = open(tmp_path / "serve.log", "w+")
+    launched = time.monotonic()
     proc = subprocess.Popen(["scripts/serve.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 240
@@ -238,6 +239,8 @@ def test_serve_sh_checks_migrates_collects_static_and_serves_pages(fresh_databas
                 time.sleep(0.5)
         else:
             raise AssertionError("gunicorn did not answer: " + (tmp_path / "serve.log").read_text())
+        print(f"serve.sh on a fresh database: first page after {time.monotonic() - launched:.1f} s "
+              "(check --deploy, migrate, collectstatic, gunicorn)")
         # An HTML page right away: static files were collected and are served with hashed names.
         assert status == 200, body
         assert headers["X-Request-ID"] == "probe-0123456789"
