@@ -268,3 +268,33 @@ def test_serve_sh_checks_migrates_collects_static_and_serves_pages(fresh_databas
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+# --- two deployments on one Redis -------------------------------------------------------------------
+
+
+def test_two_deployments_keep_their_cache_and_broker_keys_apart_on_one_redis():
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    tag = secrets.token_hex(3)
+    script = ("from django.core.cache import cache; from config.celery import app; "
+              "cache.set('greeting', 'hello', 60); app.send_task('appeals.tasks.not_a_task')")
+    try:
+        for deployment in ("a", "b"):
+            env = {**CLEAN, "DJANGO_SETTINGS_MODULE": "config.settings.local", "REDIS_URL": settings.REDIS_URL,
+                   "CACHE_KEY_PREFIX": f"dep-{tag}-{deployment}", "CELERY_BROKER_KEYPREFIX": f"dep-{tag}-{deployment}-broker:",
+                   "DATABASE_URL": "sqlite:///:memory:"}
+            result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", script], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=60)
+            assert result.returncode == 0, result.stderr
+        keys = {k.decode() for k in client.scan_iter(match=f"dep-{tag}-*")}
+        # Every key each one wrote is under its own prefix: the cache entry, the queue, kombu's bindings.
+        for deployment in ("a", "b"):
+            assert {f"dep-{tag}-{deployment}:1:greeting", f"dep-{tag}-{deployment}-broker:celery",
+                    f"dep-{tag}-{deployment}-broker:_kombu.binding.celery"} <= keys, keys
+        assert client.llen(f"dep-{tag}-a-broker:celery") == 1 and client.llen(f"dep-{tag}-b-broker:celery") == 1
+    finally:
+        for key in client.scan_iter(match=f"dep-{tag}-*"):
+            client.delete(key)
+        client.close()
