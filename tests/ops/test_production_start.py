@@ -298,3 +298,12 @@ def test_two_deployments_keep_their_cache_and_broker_keys_apart_on_one_redis():
         for key in client.scan_iter(match=f"dep-{tag}-*"):
             client.delete(key)
         client.close()
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse():
+    probe = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    for env, expected in [(_production_env(), ["60", "True"]), (_production_env(CONN_MAX_AGE="15"), ["15", "True"]),
+                          ({**CLEAN, "DATABASE_URL": "sqlite:///:memory:"}, ["0", "True"])]:
+        out = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", probe], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.stdout.split() == expected, out.stderr
