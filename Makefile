@@ -1,10 +1,11 @@
 # The two commands: `make run` (try it) and `make test` (the whole suite, real services).
+# `make serve`: the production start (scripts/serve.sh; docs/operations.md).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test lint lint-migrations check-deploy messages benchmarks bench-smoke clean
+.PHONY: run serve system-packages test lint lint-migrations check-deploy messages benchmarks bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +24,16 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py seed_demo
 	@scripts/run-app.sh $(HOST)
 
-test: $(VENV)/.dev
+# check --deploy, migrate, collectstatic, then gunicorn, under config.settings.production unless
+# DJANGO_SETTINGS_MODULE says otherwise. Workers and beat: scripts/serve.sh worker | beat.
+serve: $(VENV)/.runtime
+	@scripts/serve.sh web
+
+# The Debian packages the suite needs (installed when run as root; otherwise the one command to run).
+system-packages:
+	@scripts/setup-debian.sh
+
+test: system-packages $(VENV)/.dev
 	@scripts/ensure-services.sh
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(MAKE) --no-print-directory lint-migrations

@@ -2,6 +2,7 @@
 two auto-resolution conditions, the sweep of work a dead worker stranded, and the API routes."""
 
 from django.conf import settings
+from django.core import checks
 
 from appeals.core import plugins
 from appeals.core.panels import register_panel
@@ -11,6 +12,8 @@ from appeals.evidence import (
     tasks,  # noqa: F401  (registers the capability's Celery tasks)
     web,
 )
+from appeals.evidence.checks import TAG as STORAGE_CHECK_TAG
+from appeals.evidence.checks import check_evidence_bucket
 from appeals.shared import registry
 
 
@@ -22,3 +25,5 @@ def register() -> None:
     registry.register_beat("evidence-sweep", task="appeals.tasks.evidence.sweep_stranded",
                            schedule=settings.BEAT_INTERVALS["evidence-sweep"])
     registry.register_urls("evidence", api="appeals.evidence.api")
+    # Talks to S3: a deployment check (`check --deploy`, and the start of gunicorn and workers).
+    checks.register(check_evidence_bucket, STORAGE_CHECK_TAG, deploy=True)

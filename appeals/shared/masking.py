@@ -13,3 +13,12 @@ def mask_id_numbers(text: str) -> str:
         return text
     text = _ID18.sub(lambda m: m.group(1) + "*" * 11 + m.group(2), text)
     return _ID15.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), text)
+
+
+def mask_address(value: str) -> str:
+    """'13812345678' -> '138****5678'; 'li.na@example.com' -> 'l***@example.com'."""
+    value = str(value)
+    if "@" in value:
+        local, _, domain = value.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    return value[:3] + "****" + value[-4:] if len(value) > 7 else "****"

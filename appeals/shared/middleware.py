@@ -1,14 +1,32 @@
-"""Carries the client's IP address into the audit log for the duration of a request."""
+"""Request context: the client's IP for the audit log, the site links in mail point to, and the request id, user and appeal
+for every log line (appeals.shared.logs) and for the tasks the request queues; one access
+line per request."""
+
+import logging
+import re
+import time
+import uuid
 
 from django.core.exceptions import DisallowedHost
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from appeals.shared import context
 from appeals.shared.client import client_ip
-from appeals.shared.context import request_ip, request_site_url
 from appeals.shared.exceptions import DomainError, NotFound, PermissionDenied
 from appeals.shared.parsers import HostileJSON, loads_checked
+
+logger = logging.getLogger("appeals.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id handed in by a proxy (nginx's $request_id, a load balancer's) is kept when it is short
+# and plain; anything else is replaced, so a client cannot write arbitrary text into the logs.
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+
+
+def incoming_request_id(value: str | None) -> str:
+    return value if value and _SANE_ID.match(value) else uuid.uuid4().hex
 
 
 class RequestContextMiddleware:
@@ -16,19 +34,42 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies vouch for it (appeals.shared.client).
-        token = request_ip.set(client_ip(request))
+        started = time.monotonic()
+        rid = incoming_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = rid
         try:
             site = request.build_absolute_uri("/")
         except DisallowedHost:
             site = None
-        site_token = request_site_url.set(site)
+        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies vouch for it (appeals.shared.client).
+        tokens = [
+            (context.request_ip, context.request_ip.set(client_ip(request))),
+            (context.request_site_url, context.request_site_url.set(site)),
+            (context.request_id, context.request_id.set(rid)),
+            (context.user_id, context.user_id.set(None)),
+            (context.appeal_ref, context.appeal_ref.set(None)),
+            (context.current_request, context.current_request.set(request)),
+        ]
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = rid
+            match = getattr(request, "resolver_match", None)
+            # The route pattern, not the path, when the path carries a secret (the email link's token).
+            path = match.route if match is not None and "token" in match.kwargs else request.path
+            logger.info("%s %s %s", request.method, path, response.status_code, extra={
+                "method": request.method, "path": path, "status": response.status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            })
+            return response
         finally:
-            request_ip.reset(token)
-            request_site_url.reset(site_token)
+            for var, token in reversed(tokens):
+                var.reset(token)
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        reference = view_kwargs.get("reference")
+        if isinstance(reference, str):
+            context.appeal_ref.set(reference)
+        return None
 
 
 class HostileInputMiddleware:

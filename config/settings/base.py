@@ -17,6 +17,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-only-for-local-demo-change-me")
 DEBUG = env.bool("DEBUG", default=False)
+# True under config.settings.production (and settings built on it).
+PRODUCTION = False
+# `seed_demo` (make run) may write its demo users; never under production settings.
+DEMO_DATA_ALLOWED = True
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -96,13 +100,19 @@ if env("DATABASE_REPLICA_URL", default=""):
     DATABASE_ROUTERS = ["appeals.shared.replica.ReplicaRouter"]
 DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=30.0)
 DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
+# A kept connection is checked before a request reuses it (a restarted PostgreSQL, a proxy's idle
+# timeout): the request gets a fresh one instead of an error. Production keeps connections (60 s).
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "appeals.User"
 
 REDIS_URL = env("REDIS_URL", default="")
+# Two deployments may share one Redis: each gives its cache (and broker, CELERY_BROKER_KEYPREFIX)
+# its own prefix.
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="appeals")
 if REDIS_URL:
     # A Redis outage degrades to per-process counting (appeals/shared/cache.py), never a 500.
-    CACHES = {"default": {"BACKEND": "appeals.shared.cache.RedisFailOpenCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "appeals"}}
+    CACHES = {"default": {"BACKEND": "appeals.shared.cache.RedisFailOpenCache", "LOCATION": REDIS_URL, "KEY_PREFIX": CACHE_KEY_PREFIX}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -151,7 +161,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -237,6 +247,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A dead broker must fail a publish in a web request fast: the outbox row (or the
     # evidence item's pending state) is the truth, and the sweepers publish it again later.
     "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0),
+    # Prefix of every broker key (queues, unacked, bindings): "" = Celery's own names.
+    "global_keyprefix": env("CELERY_BROKER_KEYPREFIX", default=""),
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
@@ -244,6 +256,14 @@ CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks are registered by each capability's plug-in (appeals/*/plugin.py) and merged
 # into the beat schedule by config/celery.py; their intervals (seconds) are policy, here.
 CELERY_BEAT_SCHEDULER = "config.celery:PluginScheduler"
+# One beat schedules per deployment: the others (a standby, or one started by mistake) idle
+# until the holder's Redis key lapses (config/celery.py BeatLock; only with a Redis broker).
+BEAT_LOCK = {
+    "ENABLED": env.bool("BEAT_LOCK_ENABLED", default=True),
+    "KEY": env("BEAT_LOCK_KEY", default=f"{CACHE_KEY_PREFIX}:beat-lock"),
+    # A dead beat's lock lapses after this; the survivor takes over within it.
+    "TTL_SECONDS": env.float("BEAT_LOCK_TTL", default=30.0),
+}
 BEAT_INTERVALS = {
     "verify-audit-chain": env.float("BEAT_VERIFY_AUDIT_CHAIN", default=3600.0),
     "surge-scan": env.float("BEAT_SURGE_SCAN", default=60.0),
@@ -258,7 +278,11 @@ BEAT_INTERVALS = {
 }
 
 # --- Email ----------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The console backends (email here, SMS below) print a message's text, with its code or link,
+# only when CONSOLE_MESSAGES_IN_FULL is on (local settings); otherwise who, what template, and
+# how long, so no code or token reaches a log.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="appeals.notifications.console.EmailBackend")
+CONSOLE_MESSAGES_IN_FULL = env.bool("CONSOLE_MESSAGES_IN_FULL", default=False)
 EMAIL_HOST = env("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
@@ -267,14 +291,41 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="appeal-desk@localhost")
 
 # --- Logging --------------------------------------------------------------------------
+# One JSON object per line on stderr (web, worker and beat alike): timestamp, level, logger,
+# message, request_id, user_id, appeal, then the record's own fields (appeals/shared/logs.py).
+# LOG_FORMAT=text for a plain line. Whatever matches LOG_REDACT_PATTERNS is masked (the email
+# link's token; codes are never put in a log line in the first place).
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOG_REDACT_PATTERNS = [r"(?<=/verify/email/)[^/\s?#\"']+", r"(?<=[?&]token=)[^&\s#\"']+"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "appeals.shared.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "appeals.shared.logs.JsonFormatter", "redact": LOG_REDACT_PATTERNS},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # Login protection logs every attempt at INFO; failures and lockouts are WARNING (and audited).
-    "loggers": {"axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        # At DEBUG these print signed requests and presigned URLs: warnings only, whatever LOG_LEVEL says.
+        **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
+        # Login protection logs every attempt at INFO; failures and lockouts are WARNING (and audited).
+        "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
+        # pikepdf announces its logger bridge at INFO on import.
+        "pikepdf": {"level": "WARNING"},
+    },
 }
+
+# --- Error reporting ------------------------------------------------------------------
+# Sentry (or a compatible server) only when SENTRY_DSN is set; never personal data, request
+# bodies or local variables (a code or token may be in either). See config/sentry.py.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default="production"),
+                release=env("SENTRY_RELEASE", default=None), traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
 # --- Domain policy --------------------------------------------------------------------
 # Numbers here are policy; their source is ../shared/DOMAIN.md ("Platform rules").
@@ -495,6 +546,9 @@ def evidence_s3_storage(*, bucket, endpoint_url=None, region="us-east-1", access
 
 
 EVIDENCE_S3_BUCKET = env("EVIDENCE_S3_BUCKET", default="")
+# A missing bucket is a start-up error (`check --deploy`, gunicorn and the worker start), or is
+# created then when this is on; never a failure on the first upload.
+AWS_AUTO_CREATE_BUCKET = env.bool("AWS_AUTO_CREATE_BUCKET", default=False)
 if EVIDENCE_S3_BUCKET:
     STORAGES["evidence"] = evidence_s3_storage(
         bucket=EVIDENCE_S3_BUCKET,
@@ -550,7 +604,7 @@ SURGE = {
     # The emergency channel's hotline (DOMAIN.md "Verification": the manual channel).
     "HOTLINE": env("SURGE_HOTLINE", default=APPEALS["HOTLINE"]),
     # Redis key prefix of the per-minute counters (only used when REDIS_URL is set).
-    "REDIS_PREFIX": "surge",
+    "REDIS_PREFIX": env("SURGE_REDIS_PREFIX", default="surge"),
     # Where managers' alert emails link to.
     "SITE_URL": env("SITE_URL", default="http://127.0.0.1:8000"),
 }

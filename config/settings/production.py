@@ -1,9 +1,24 @@
 """Production settings: everything secret or site-specific comes from the environment."""
 
-from .base import *  # noqa: F401,F403
-from .base import env
+from django.core.exceptions import ImproperlyConfigured
 
+from .base import *  # noqa: F401,F403
+from .base import DATABASES, env
+
+# Every process under these settings (gunicorn, `celery worker`, `celery beat`, manage.py)
+# refuses to start with DEBUG asked for, rather than run with it silently on or off.
+if env.bool("DEBUG", default=False):
+    raise ImproperlyConfigured(
+        "DEBUG is on under config.settings.production: refusing to start. Unset DEBUG (or set "
+        "DEBUG=false); use config.settings.local for development."
+    )
 DEBUG = False
+PRODUCTION = True
+# Demo users with a published password never go into a production database (seed_demo refuses).
+DEMO_DATA_ALLOWED = False
+# Keep database connections for a minute (each checked before reuse, CONN_HEALTH_CHECKS)
+# instead of opening one per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Static files straight from the app process, compressed and cache-busted (after collectstatic).
 MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]  # noqa: F405
 SECRET_KEY = env("SECRET_KEY")  # required: no default in production

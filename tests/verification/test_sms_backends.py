@@ -15,11 +15,22 @@ def _message(out_id="k:1"):
     return SmsMessage(phone="13812345678", template="verification_code", params={"code": "123456"}, text="code 123456", out_id=out_id)
 
 
-def test_console_backend_writes_the_text():
+def test_console_backend_writes_the_text_in_local_mode(settings):
+    settings.CONSOLE_MESSAGES_IN_FULL = True  # config.settings.local
     stream = io.StringIO()
     provider_id = get_connection("appeals.notifications.sms.backends.console.SmsBackend", stream=stream).send(_message())
     assert provider_id.startswith("console-")
     assert stream.getvalue() == "SMS to 13812345678 [verification_code] (k:1): code 123456\n"
+
+
+def test_console_backend_keeps_the_code_out_of_the_stream_otherwise(settings):
+    """Production and test settings: the console is a process's log; no code, a masked number."""
+    assert settings.CONSOLE_MESSAGES_IN_FULL is False
+    stream = io.StringIO()
+    get_connection("appeals.notifications.sms.backends.console.SmsBackend", stream=stream).send(_message())
+    assert stream.getvalue() == ("SMS to 138****5678 [verification_code] (k:1): 11 characters; text not shown: "
+                                 "CONSOLE_MESSAGES_IN_FULL is off\n")
+    assert "123456" not in stream.getvalue()
 
 
 def test_locmem_backend_collects_and_looks_up(sms_outbox):

@@ -8,7 +8,7 @@ through their `.nested` form (appeals.shared.db), so a failed seed leaves nothin
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils import timezone
 from appeals.core.services import appeals as appeal_svc
 from appeals.core.services import enterprises as ent_svc
 from appeals.core.services.users import user_upsert
-from appeals.models import Appeal, Enterprise, IncidentKind, MessagingAccount, ReasonCategory
+from appeals.models import Appeal, Enterprise, IncidentKind, MessagingAccount, ReasonCategory, User
 from appeals.shared.validators import credit_code_check_char
 
 PASSWORD = "demo-pass-2026"  # demo data only
@@ -37,11 +37,26 @@ def _valid_code(code: str) -> str:
     return code[:17] + credit_code_check_char(code[:17])
 
 
+DEMO_USERNAMES = ("manager", "reviewer-1", "reviewer-2", *ENTERPRISES)
+
+
 class Command(BaseCommand):
     help = "Load demo enterprises, users and appeals in every state (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--allow-other-users", action="store_true",
+                            help="Seed even though the database already has users other than the demo ones.")
+
     @transaction.atomic(durable=True)
     def handle(self, *args, **options):
+        # The demo users' password is published in the README: never into a real database.
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError("seed_demo refuses to run under these settings (DEMO_DATA_ALLOWED is off, as in "
+                               "config.settings.production): its users have a published password.")
+        others = User.objects.exclude(username__in=DEMO_USERNAMES)
+        if others.exists() and not options["allow_other_users"]:
+            raise CommandError(f"seed_demo refuses to run: this database already has {others.count()} user(s) other than "
+                               "the demo ones, so it is not a demo database (--allow-other-users to seed anyway).")
         # Demo history only: cases past intake are recorded as if their paperwork and the two
         # verification proofs had been handled. New appeals filed in the app meet every guard.
         with override_settings(
