@@ -13,8 +13,8 @@ from __future__ import annotations
 import email
 import hashlib
 import json
+import logging
 import os
-import sys
 import time
 from dataclasses import asdict
 from email import policy
@@ -46,9 +46,11 @@ def _write(kind: str, name: str, data: bytes) -> Path:
     return target
 
 
+logger = logging.getLogger(__name__)
+
+
 def _announce(text: str) -> None:
-    sys.stdout.write(f"{text} (read it at {INBOX_PATH})\n")
-    sys.stdout.flush()
+    logger.info("%s (read it at %s)", text, INBOX_PATH)
 
 
 class SmsBackend(BaseSmsBackend):

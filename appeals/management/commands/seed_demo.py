@@ -5,6 +5,7 @@ accounts and appeals are created only once. One durable transaction: the service
 through their `.nested` form (appeals.shared.db), so a failed seed leaves nothing half-made.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,8 +48,18 @@ class Command(BaseCommand):
         parser.add_argument("--allow-other-users", action="store_true",
                             help="Seed even though the database already has users other than the demo ones.")
 
-    @transaction.atomic(durable=True)
     def handle(self, *args, **options):
+        # The demo's own messages (delivered in-process when its transaction commits) would bury
+        # the logins in the console.
+        quiet = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # kombu's "no hostname" notice of the in-memory broker too
+        try:
+            self._handle(*args, **options)
+        finally:
+            logging.disable(quiet)
+
+    @transaction.atomic(durable=True)
+    def _handle(self, *args, **options):
         # The demo users' password is published in the README: never into a real database.
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError("seed_demo refuses to run under these settings (DEMO_DATA_ALLOWED is off, as in "
