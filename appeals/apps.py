@@ -14,9 +14,10 @@ class AppealsConfig(AppConfig):
         from appeals.core import plugin as core
         from appeals.evidence import plugin as evidence
         from appeals.notifications import plugin as notifications
+        from appeals.records import plugin as records
         from appeals.sla import plugin as sla
         from appeals.surge import plugin as surge
         from appeals.verification import plugin as verification
 
-        for plugin in (core, audit, notifications, surge, verification, evidence, sla):
+        for plugin in (core, audit, notifications, surge, verification, evidence, sla, records):
             plugin.register()

@@ -12,7 +12,7 @@ app = Celery("appeal_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each package's tasks.py; the names are explicit (name="appeals.tasks....") and stable.
 app.autodiscover_tasks(
-    ["appeals.audit", "appeals.notifications", "appeals.evidence", "appeals.sla", "appeals.surge"], related_name="tasks"
+    ["appeals.audit", "appeals.notifications", "appeals.evidence", "appeals.sla", "appeals.surge", "appeals.records"], related_name="tasks"
 )
 
 

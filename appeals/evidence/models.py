@@ -93,6 +93,9 @@ class EvidenceItem(models.Model):
     preview_name = models.CharField(max_length=300, blank=True, editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    # Set when the retention rule deleted the stored file (ID-card images of a closed case past
+    # PERSONAL_DATA_RETENTION_DAYS); the row and its SHA-256 stay as the record of what was held.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
