@@ -270,14 +270,17 @@ class _Alias:
         if connections["default"].settings_dict["NAME"] == self.dbname:
             self.alias = "default"
             return "default"
-        connections.settings[self.alias] = {**connections["default"].settings_dict, "NAME": self.dbname}
+        # A connection object made here and handed to the handler, not a configured alias:
+        # nothing else (routers, migrations, the test runner) ever sees this database.
+        default = connections["default"]
+        wrapper = default.__class__({**default.settings_dict, "NAME": self.dbname}, self.alias)
+        connections[self.alias] = wrapper
         return self.alias
 
     def __exit__(self, *exc):
         if self.alias != "default":
             connections[self.alias].close()
             del connections[self.alias]
-            connections.settings.pop(self.alias, None)
 
 
 def snapshot_restore(source_url: str, *, database: str | None = None, storage=None, force: bool = False,
