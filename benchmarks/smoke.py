@@ -42,8 +42,9 @@ SMOKE = {
     "api_list.py": (["6", "--repeat", "2"], {"TEST_DB_NAME": f"{DB}_api"}),
     "evidence_log_analysis.py": (["--rows", "2000", "--runs", "1"], {}),
     "evidence_upload.py": (["--runs", "1", "--small-mb", "1", "--big-mb", "2"], {}),
+    "backup.py": (["--appeals", "30"], {"BENCH_DATABASE_URL": f"{PG}/{DB}_backup"}),
 }
-DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api"]
+DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_backup", f"{DB}_backup_restored"]
 
 # Whatever points a script at a developer's database or Redis is not inherited.
 SCRUBBED = {"DATABASE_URL", "REDIS_URL", "TEST_DB_NAME", "DJANGO_SETTINGS_MODULE", "BENCH_DATABASE_URL", "SLA_BENCH_DB",
