@@ -180,3 +180,12 @@ def test_expired_sessions_and_old_tokens_are_purged(manager, first_reviewer):
     assert out == {"tokens": 1, "token_kind": "drf"}
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
     assert list(Token.objects.values_list("key", flat=True)) == [fresh.key]
+
+
+def test_an_erased_file_is_gone_from_the_api_too(old_closed, first_reviewer):
+    retention.retention_sweep()
+    item = id_items(old_closed)[0]
+    c = Client()
+    c.force_login(first_reviewer)
+    resp = c.get(f"/api/v1/appeals/{old_closed.reference}/evidence/{item.uuid}/download/")
+    assert resp.status_code == 404 and resp.json()["code"] == "erased"
