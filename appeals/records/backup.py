@@ -141,24 +141,32 @@ def snapshot_create(destinations: list[str]) -> BackupResult:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            # pg_dump runs alongside; the exporting transaction stays open until it is done.
+            dump_log = tempfile.TemporaryFile()
             dump = subprocess.Popen(
                 ["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot_id}", f"--file={staging / DUMP}",
                  f"--dbname={conf['dbname']}"],
-                env=_pg_env(conf), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=_pg_env(conf), stdout=subprocess.DEVNULL, stderr=dump_log,
             )
-            head = conn.execute(f"SELECT id, position, hash FROM {_table(AuditEvent)} ORDER BY position DESC LIMIT 1").fetchone()
-            counts = {}
-            for model in apps.get_app_config("appeals").get_models():
-                counts[model._meta.label_lower] = conn.execute(f"SELECT count(*) FROM {_table(model)}").fetchone()[0]
-            rows = conn.execute(
-                f"SELECT id, storage_name, sha256, size, thumbnail_name, preview_name FROM {_table(EvidenceItem)} "
-                "WHERE erased_at IS NULL ORDER BY id"
-            ).fetchall()
-            files, problems = _copy_objects(rows, staging)
-            out, err = dump.communicate()
+            try:
+                head = conn.execute(f"SELECT id, position, hash FROM {_table(AuditEvent)} ORDER BY position DESC LIMIT 1").fetchone()
+                counts = {}
+                for model in apps.get_app_config("appeals").get_models():
+                    counts[model._meta.label_lower] = conn.execute(f"SELECT count(*) FROM {_table(model)}").fetchone()[0]
+                rows = conn.execute(
+                    f"SELECT id, storage_name, sha256, size, thumbnail_name, preview_name FROM {_table(EvidenceItem)} "
+                    "WHERE erased_at IS NULL ORDER BY id"
+                ).fetchall()
+                files, problems = _copy_objects(rows, staging)
+                dump.wait()
+            finally:
+                if dump.poll() is None:
+                    dump.kill()
+                    dump.wait()
             conn.rollback()
         if dump.returncode != 0:
-            raise BackupError(f"pg_dump failed ({dump.returncode}): {err.decode(errors='replace').strip()}")
+            dump_log.seek(0)
+            raise BackupError(f"pg_dump failed ({dump.returncode}): {dump_log.read().decode(errors='replace').strip()[-2000:]}")
         manifest = {
             "format": FORMAT_VERSION,
             "name": name,

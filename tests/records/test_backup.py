@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from appeals.audit.models import AuditEvent
 from appeals.evidence import services as evidence_services
 from appeals.models import Appeal, EvidenceItem, Message, RecordsRun
-from appeals.records import backup, runs
+from appeals.records import backup, runs, tasks
 from appeals.shared import registry
 from tests.records.conftest import BUCKET, count_rows, db_exists, scratch_name
 
@@ -153,9 +153,12 @@ def test_manage_py_restore_into_an_empty_configured_database_runs_both_verificat
 
 def test_the_drill_restores_the_newest_snapshot_and_records_it(seeded, tmp_path, settings):
     settings.BACKUP = {**settings.BACKUP, "DESTINATIONS": [str(tmp_path)], "DRILL_DATABASE": scratch_name("drill")}
-    backup_run = runs.records_backup_run()
-    assert backup_run.ok and backup_run.snapshot.startswith("snapshot-")
-    run = runs.records_restore_drill()
+    # the beat tasks themselves, applied in this process
+    out = tasks.records_backup.apply().get()
+    backup_run = RecordsRun.objects.get(pk=out["run"])
+    assert out["ok"] and backup_run.ok and backup_run.snapshot.startswith("snapshot-")
+    assert backup_run.detail["written"] == [str(tmp_path / backup_run.snapshot)]
+    run = RecordsRun.objects.get(pk=tasks.records_restore_drill.apply().get()["run"])
     assert run.ok, run.error
     assert run.snapshot.endswith(backup_run.snapshot) and run.detail["audit"].startswith("intact")
     assert not db_exists(scratch_name("drill"))  # the scratch copy is dropped
