@@ -178,9 +178,9 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            shutil.rmtree(work, ignore_errors=True)
             drop(restored_db)
             drop(BENCH_DB)
+            shutil.rmtree(work, ignore_errors=True)  # last: at 100k appeals it takes minutes
         else:
             print(f"kept: {work}, {BENCH_DB}, {restored_db}")
     return 0
