@@ -240,3 +240,11 @@ class SurgeAlertAdmin(ReadOnlyAdmin):
 @admin.register(models.SurgeSettings)
 class SurgeSettingsAdmin(ReadOnlyAdmin):
     list_display = ("window_minutes", "floor", "factor", "history_days", "quiet_windows", "hotline", "updated_by", "updated_at")
+
+
+@admin.register(models.RecordsRun)
+class RecordsRunAdmin(ReadOnlyAdmin):
+    """Backups and restore drills (appeals/records): outcome, snapshot, timings, error."""
+
+    list_display = ("started_at", "kind", "ok", "finished_at", "snapshot")
+    list_filter = ("kind", "ok")

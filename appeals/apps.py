@@ -15,9 +15,10 @@ class AppealsConfig(AppConfig):
         from appeals.evidence import plugin as evidence
         from appeals.notifications import plugin as notifications
         from appeals.ops import plugin as ops
+        from appeals.records import plugin as records
         from appeals.sla import plugin as sla
         from appeals.surge import plugin as surge
         from appeals.verification import plugin as verification
 
-        for plugin in (core, audit, notifications, surge, verification, evidence, sla, ops):
+        for plugin in (core, audit, notifications, surge, verification, evidence, sla, ops, records):
             plugin.register()

@@ -33,6 +33,7 @@ from appeals.evidence.models import (
     RiskRule,
 )
 from appeals.notifications.models import Channel, Message, MessageState
+from appeals.records.models import RecordsRun, RunKind
 from appeals.sla.models import AppealSla, CalendarYear, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from appeals.surge.models import (
     ACTIVE_SURGE_STATES,
@@ -77,6 +78,8 @@ __all__ = [
     "MessagingAccount",
     "Platform",
     "ReasonCategory",
+    "RecordsRun",
+    "RunKind",
     "ReferenceSequence",
     "ReportSnapshot",
     "Role",

@@ -46,8 +46,10 @@ SMOKE = {
                  {"BENCH_DATABASE_URL": f"{PG}/{DB}_lists"}),
     "metrics_scrape.py": (["--appeals", "300", "--open", "30", "--messages", "100", "--backlog", "10", "--runs", "2"],
                           {"BENCH_DATABASE_URL": f"{PG}/{DB}_metrics"}),
+    "backup.py": (["--appeals", "30"], {"BENCH_DATABASE_URL": f"{PG}/{DB}_backup"}),
 }
-DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_lists", f"{DB}_metrics"]
+DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_lists", f"{DB}_metrics", f"{DB}_backup",
+             f"{DB}_backup_restored"]
 
 # Whatever points a script at a developer's database or Redis is not inherited.
 SCRUBBED = {"DATABASE_URL", "REDIS_URL", "TEST_DB_NAME", "DJANGO_SETTINGS_MODULE", "BENCH_DATABASE_URL", "SLA_BENCH_DB",

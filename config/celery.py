@@ -25,7 +25,8 @@ app = Celery("appeal_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each package's tasks.py; the names are explicit (name="appeals.tasks....") and stable.
 app.autodiscover_tasks(
-    ["appeals.audit", "appeals.notifications", "appeals.evidence", "appeals.sla", "appeals.surge", "appeals.ops"], related_name="tasks"
+    ["appeals.audit", "appeals.notifications", "appeals.evidence", "appeals.sla", "appeals.surge", "appeals.ops", "appeals.records"],
+    related_name="tasks",
 )
 
 # Task message headers that carry the log context (appeals.shared.context.LOG_CONTEXT).

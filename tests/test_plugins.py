@@ -28,6 +28,10 @@ PLUGIN_TASKS = {
     "sla-calendar-check": "appeals.tasks.calendar_year_check",
     "evidence-sweep": "appeals.tasks.evidence.sweep_stranded",
     "ops-appeal-state-counts": "appeals.tasks.ops_appeal_state_counts",
+    "records-backup": "appeals.tasks.records_backup",
+    "records-restore-drill": "appeals.tasks.records_restore_drill",
+    "records-retention": "appeals.tasks.records_retention",
+    "records-purge-sessions": "appeals.tasks.records_purge_sessions",
 }
 
 
@@ -37,7 +41,7 @@ def test_every_capability_registers_its_guards_listeners_and_panels():
     assert "both_proofs_guard" in guard_names[Action.ACCEPT]
     listener_modules = {listener.__module__ for listener in workflow._listeners}
     assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services"} <= listener_modules
-    assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == ["verification", "evidence"]
+    assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == ["verification", "evidence", "records-legal-hold"]
     for name in ("minor_severity", "no_recent_incident", "applicant_verified", "evidence_complete", "no_risk_flags"):
         assert plugins.auto_resolution_condition(name) is not None, name
     assert "sla" in plugins.appeal_related()
@@ -59,6 +63,7 @@ def test_url_includes_from_plugins_resolve():
     assert included == {
         "appeals.evidence.api", "appeals.verification.api", "appeals.verification.web",
         "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web", "appeals.ops.urls",
+        "appeals.records.api", "appeals.records.web", "appeals.notifications.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 

@@ -115,12 +115,14 @@ class ChainReport:
         return f"broken at position {self.broken_position} (id {self.broken_id}): {self.reason}"
 
 
-def audit_verify_chain(*, chunk_size: int = 2000) -> ChainReport:
-    """Walk the chain in order; report the first row whose link or content does not hold."""
+def audit_verify_chain(*, chunk_size: int = 2000, using: str = "default") -> ChainReport:
+    """Walk the chain in order; report the first row whose link or content does not hold.
+
+    `using`: another database alias (a restore drill checks the scratch copy it rebuilt)."""
     expected_prev = GENESIS_HASH
     expected_position = 1
     count = 0
-    for event in AuditEvent.objects.order_by("position").iterator(chunk_size=chunk_size):
+    for event in AuditEvent.objects.using(using).order_by("position").iterator(chunk_size=chunk_size):
         if event.position != expected_position:
             return ChainReport(False, count, event.position, event.pk, f"expected position {expected_position}: a row is missing")
         if event.prev_hash != expected_prev:

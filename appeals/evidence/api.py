@@ -166,6 +166,8 @@ class EvidenceDetailView(APIView):
 
 
 def _file_response(request, item: EvidenceItem, variant: str):
+    if item.erased_at:  # the retention rule deleted it (appeals/records/retention.py)
+        raise NotFound(_("This file was erased under the personal-data retention rule."), code="erased")
     name = {"original": item.storage_name, "preview": item.preview_name, "thumbnail": item.thumbnail_name}[variant]
     if not name:
         raise NotFound(code="not_ready")

@@ -98,10 +98,13 @@ class IntegrityProblem:
         return f"MISMATCH {self.reference} item {self.item_id}: {self.storage_name} expected {self.expected} got {self.actual}"
 
 
-def evidence_verify(*, reference: str | None = None):
-    """Re-hash every stored original; yield (item, problem-or-None) one at a time."""
-    storage = evidence_storage()
-    qs = EvidenceItem.objects.select_related("appeal").order_by("id")
+def evidence_verify(*, reference: str | None = None, using: str = "default", storage=None):
+    """Re-hash every stored original; yield (item, problem-or-None) one at a time.
+
+    Items whose file the retention rule erased are not expected in the storage. `using` and
+    `storage`: another database alias and storage (a restore drill checks its scratch copy)."""
+    storage = storage if storage is not None else evidence_storage()
+    qs = EvidenceItem.objects.using(using).filter(erased_at__isnull=True).select_related("appeal").order_by("id")
     if reference:
         qs = qs.filter(appeal__reference=reference)
     for item in qs.iterator(chunk_size=500):

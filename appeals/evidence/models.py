@@ -95,6 +95,9 @@ class EvidenceItem(models.Model):
     link_targets = models.JSONField(default=list, blank=True, db_default=models.Value([], output_field=models.JSONField()))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    # Set when the retention rule deleted the stored file (ID-card images of a closed case past
+    # PERSONAL_DATA_RETENTION_DAYS); the row and its SHA-256 stay as the record of what was held.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("appeals", "0019_sla_open_warn_index"),
+        ("appeals", "0020_records"),
     ]
 
     operations = [

@@ -275,6 +275,12 @@ BEAT_INTERVALS = {
     "sla-calendar-check": env.float("BEAT_SLA_CALENDAR_CHECK", default=3600.0),
     "evidence-sweep": env.float("BEAT_EVIDENCE_SWEEP", default=300.0),
     "ops-appeal-state-counts": env.float("BEAT_OPS_STATE_COUNTS", default=60.0),
+    # Records (appeals/records, docs/operations.md): daily backup, monthly restore drill,
+    # daily retention sweep and session/token purge.
+    "records-backup": env.float("BEAT_RECORDS_BACKUP", default=86400.0),
+    "records-restore-drill": env.float("BEAT_RECORDS_RESTORE_DRILL", default=30 * 86400.0),
+    "records-retention": env.float("BEAT_RECORDS_RETENTION", default=86400.0),
+    "records-purge-sessions": env.float("BEAT_RECORDS_PURGE_SESSIONS", default=86400.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -339,6 +345,36 @@ APPEALS = {
     # Manual review channel for complex cases (DOMAIN.md "Verification").
     "HOTLINE": env("APPEALS_HOTLINE", default="400-800-1234"),
 }
+# --- Backups and retention (appeals/records; procedure in docs/operations.md) -----------
+# DOMAIN.md asks for 3-2-1 copies of the evidence: the daily backup writes one snapshot to every
+# destination listed (local folders and/or s3://bucket/prefix URLs).
+BACKUP = {
+    "DESTINATIONS": env.list("BACKUP_DESTINATIONS", default=[]),
+    # Credentials of the backup bucket(s); empty: boto3's own chain (environment, instance role).
+    "S3": {
+        "ENDPOINT_URL": env("BACKUP_S3_ENDPOINT_URL", default=""),
+        "REGION": env("BACKUP_S3_REGION", default="us-east-1"),
+        "ACCESS_KEY_ID": env("BACKUP_S3_ACCESS_KEY_ID", default=""),
+        "SECRET_ACCESS_KEY": env("BACKUP_S3_SECRET_ACCESS_KEY", default=""),
+        "ADDRESSING_STYLE": env("BACKUP_S3_ADDRESSING_STYLE", default="path"),
+    },
+    # Where a snapshot is assembled when no destination is a local folder (default: the temp dir).
+    "STAGING_DIR": env("BACKUP_STAGING_DIR", default=""),
+    # The monthly drill restores the newest snapshot of the first destination into this scratch
+    # database (default: <database name>_restore_drill), dropped afterwards.
+    "DRILL_DATABASE": env("BACKUP_DRILL_DATABASE", default=""),
+    "RESTORE_JOBS": env.int("BACKUP_RESTORE_JOBS", default=2),  # pg_restore --jobs
+    "WORKERS": env.int("BACKUP_WORKERS", default=4),  # parallel evidence object copies
+}
+RETENTION = {
+    # Personal data of a closed case (ID-card images, phone numbers, email addresses) is erased
+    # or masked this many days after the case closed, unless a manager put it under legal hold.
+    "PERSONAL_DATA_DAYS": env.int("PERSONAL_DATA_RETENTION_DAYS", default=365),
+    "BATCH": env.int("RETENTION_BATCH", default=200),
+    # DRF tokens (used when django-rest-knox is not installed) older than this are purged.
+    "API_TOKEN_MAX_AGE_DAYS": env.int("API_TOKEN_MAX_AGE_DAYS", default=90),
+}
+
 # Default severity of each incident kind (DOMAIN.md "What a ban incident looks like");
 # a reviewer may change it per incident.
 APPEALS_DEFAULT_SEVERITY = {

@@ -52,6 +52,10 @@ class Appeal(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     # Filed in a surging slice while its alert was open: sorts first in the reviewer queues.
     is_emergency = models.BooleanField(_("emergency"), default=False, db_index=True)
+    # Retention (appeals.records.retention): a manager's legal hold stops the personal-data
+    # clock of a closed case; the erasure time is kept once its personal data is gone.
+    legal_hold = models.BooleanField(_("legal hold"), default=False, db_default=False)
+    personal_data_erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
