@@ -111,9 +111,13 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with "WWW-Authenticate: Token", not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token, also taken after "Bearer" (what generated OpenAPI clients send).
+        "appeals.api.auth.BearerOrTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON bodies only; the one view that takes an upload (evidence) names MultiPartParser itself.
+    # The schema then declares application/json alone, as a generated client needs.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "appeals.shared.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -130,6 +134,9 @@ REST_FRAMEWORK = {
     },
     "PAGE_SIZE": 20,
 }
+# The schema (/api/schema/) and Swagger UI (/api/docs/) need a signed-in user when True
+# (production settings); readable by anyone otherwise.
+API_DOCS_REQUIRE_LOGIN = env.bool("API_DOCS_REQUIRE_LOGIN", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Appeal desk API",
     "DESCRIPTION": "Appeals against bans of enterprise messaging accounts.",
@@ -139,6 +146,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One English schema whatever the request's language (appeals/api/schema.py).
+    "DEFAULT_GENERATOR_CLASS": "appeals.api.schema.EnglishSchemaGenerator",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "appeals.api.schema.document_error_responses",
+    ],
     # Several components have a field called "state"; give each choice set a stable name.
     "ENUM_NAME_OVERRIDES": {
         "AppealStateEnum": "appeals.core.models.AppealState",

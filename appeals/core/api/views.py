@@ -13,6 +13,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from appeals.core import selectors
@@ -267,6 +268,7 @@ class TokenRateThrottle(ScopedRateThrottle):
 class TokenView(ObtainAuthToken):
     throttle_classes = [TokenRateThrottle]
     throttle_scope = "token"
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # JSON (ObtainAuthToken also takes forms)
 
     @extend_schema(
         summary="Exchange a username and password for an API token",
