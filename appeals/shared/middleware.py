@@ -14,3 +14,21 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             request_ip.reset(token)
+
+
+class PermissionsPolicyMiddleware:
+    """Adds the Permissions-Policy header from settings.PERMISSIONS_POLICY: {feature: [origins]},
+    an empty list switching the feature off ("self" and quoted origins as the header spells them)."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        policy = getattr(settings, "PERMISSIONS_POLICY", {}) or {}
+        self.header = ", ".join(f"{feature}=({' '.join(origins)})" for feature, origins in sorted(policy.items()))
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.header
+        return response

@@ -44,7 +44,39 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "appeals.shared.middleware.RequestContextMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "appeals.shared.middleware.PermissionsPolicyMiddleware",
 ]
+
+# --- Security headers -------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no inline
+# script, event handler or style attribute (page behaviour lives in appeals/static/appeals/*.js).
+# CSP_IMG_SRC_EXTRA: origins images may come from besides this site, e.g. the object storage
+# that evidence thumbnails redirect to (presigned S3 URLs).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *env.list("CSP_IMG_SRC_EXTRA", default=[])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (appeals.shared.middleware.PermissionsPolicyMiddleware): browser features
+# no page here uses are switched off for this site and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: [] for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+        "microphone", "midi", "payment", "publickey-credentials-get", "usb", "xr-spatial-tracking",
+    )
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -118,6 +150,8 @@ REST_FRAMEWORK = {
     # JSON bodies only; the one view that takes an upload (evidence) names MultiPartParser itself.
     # The schema then declares application/json alone, as a generated client needs.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The browsable API may use inline styles (DRF's templates have them), never inline script.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "appeals.api.renderers.CspBrowsableAPIRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "appeals.shared.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
