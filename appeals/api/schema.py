@@ -55,7 +55,8 @@ def _error_statuses(method: str, operation: dict) -> list[int]:
 
 def document_error_responses(result, generator, request, public):
     """Postprocessing hook: every operation lists each error status it can answer with,
-    as application/json with the one error body (appeals.core.api.serializers.ErrorOutput)."""
+    as application/json with the one error body (appeals.core.api.serializers.ErrorOutput);
+    optional query parameters say they may be sent empty."""
     ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     if ERROR_COMPONENT not in result.get("components", {}).get("schemas", {}):
         from drf_spectacular.openapi import AutoSchema
@@ -68,6 +69,11 @@ def document_error_responses(result, generator, request, public):
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete", "head", "options"}:
                 continue
+            for parameter in operation.get("parameters", []):
+                # An optional filter sent empty (`?state=`) means "no filter" (django-filter, DRF).
+                if (parameter.get("in") == "query" and not parameter.get("required")
+                        and parameter.get("schema", {}).get("type") != "array"):
+                    parameter["allowEmptyValue"] = True
             responses = operation.setdefault("responses", {})
             for code in _error_statuses(method, operation):
                 response = responses.setdefault(str(code), {"description": ERROR_DESCRIPTIONS[code]})
