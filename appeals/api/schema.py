@@ -15,8 +15,10 @@ ERROR_DESCRIPTIONS = {
     401: "Not authenticated: no credentials, or an unknown token.",
     403: "Authenticated, but this role or person may not do this.",
     404: "No such object for you (another tenant's objects do not exist for you), or a page past the end.",
+    406: "The Accept header names no media type this operation answers with.",
     409: "The case's state does not allow this now (an invalid transition or a failed guard).",
     413: "The request body is larger than the server accepts.",
+    415: "The body's Content-Type is not one this operation takes (JSON, or multipart for the upload).",
     429: "Too many requests: see the Retry-After header (and `retry_after`).",
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -43,18 +45,19 @@ class EnglishSchemaGenerator(SchemaGenerator):
 
 
 def _error_statuses(method: str, operation: dict) -> list[int]:
-    statuses = [400, 404, 429]
+    statuses = [400, 404, 406, 429]
     if operation.get("security") != [] and operation.get("security") != [{}]:
         statuses += [401, 403]
     if method in WRITE_METHODS:
         statuses += [403, 409]
     if "requestBody" in operation:
-        statuses.append(413)
+        statuses += [413, 415]
     return sorted(set(statuses))
 
 
 def document_error_responses(result, generator, request, public):
-    """Postprocessing hook: every operation lists each error status it can answer with,
+    """Postprocessing hook: every operation lists each error status it can answer with
+    (the application's own 4xx; not 405 for a method the path does not have),
     as application/json with the one error body (appeals.core.api.serializers.ErrorOutput);
     optional query parameters say they may be sent empty."""
     ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}

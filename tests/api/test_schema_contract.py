@@ -37,6 +37,8 @@ def test_a_form_body_is_refused_where_json_is_expected(enterprise_admin, inciden
     assert r.json()["code"] == "unsupported_media_type"
     r = APIClient().post("/api/v1/auth/token/", {"username": "admin-a", "password": "demo-pass-2026"}, format="multipart")
     assert r.status_code == 415
+    r = client.get("/api/v1/appeals/", HTTP_ACCEPT="application/xml")  # documented too, and JSON
+    assert r.status_code == 406 and r.json()["code"] == "not_acceptable"
 
 
 def test_schema_is_the_same_english_document_in_every_language(client):
@@ -52,13 +54,13 @@ def test_every_operation_documents_its_errors_with_the_error_body(client):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            needed = {"400", "404", "429"}
+            needed = {"400", "404", "406", "429"}
             if operation.get("security") != [{}] and operation.get("security") != []:
                 needed |= {"401", "403"}
             if method in ("post", "put", "patch", "delete"):
                 needed |= {"403", "409"}
             if "requestBody" in operation:
-                needed.add("413")
+                needed |= {"413", "415"}
             assert needed <= set(responses), (method, path, needed - set(responses))
             for code in needed:
                 assert responses[code]["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}, (method, path, code)
