@@ -8,6 +8,9 @@ class AppealsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from appeals.api import strict
+
+        strict.install()  # JSON strings only where the schema says string
         # Every capability plugs in here, in this order, and nowhere else: each plugin.py
         # registers its guards, listeners, panels, conditions, beat entries and URL includes.
         from appeals.audit import plugin as audit

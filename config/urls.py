@@ -7,3 +7,9 @@ urlpatterns = [
     path("api/", include("appeals.api.urls")),
     path("", include("appeals.web.urls")),
 ]
+
+# Errors raised outside DRF views: JSON for /api/ paths, the HTML pages elsewhere.
+handler400 = "appeals.api.errors.bad_request"
+handler403 = "appeals.api.errors.permission_denied"
+handler404 = "appeals.api.errors.page_not_found"
+handler500 = "appeals.api.errors.server_error"

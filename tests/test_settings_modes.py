@@ -42,3 +42,20 @@ def test_embedded_default_needs_only_python(tmp_path):
     counts = _manage("shell", "--no-imports", "-c", "from appeals.models import Appeal; print(Appeal.objects.count())", env=env)
     assert counts.stdout.strip() == "18"  # 9 cases per enterprise, created once
     assert "intact" in _manage("verify_audit", env=env).stdout
+
+
+def test_production_api_schema_and_docs_need_a_signed_in_user(tmp_path):
+    env = {**CLEAN_ENV, "SECRET_KEY": "x" * 20 + "-prod-secret-from-the-environment-0123456789",
+           "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "false",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"}
+    probe = (
+        "from django.test import Client; c = Client(); s = c.get('/api/schema/?format=json'); d = c.get('/api/docs/'); "
+        "print(s.status_code, s.json()['code'], d.status_code, d['Location'].split('?')[0]); "
+        "print(s['Content-Security-Policy']); print(s['Permissions-Policy'])"
+    )
+    result = _manage("shell", "--no-imports", "--settings=config.settings.production", "-c", probe, env=env)
+    assert result.returncode == 0, result.stderr
+    status, csp, permissions = result.stdout.strip().splitlines()[-3:]
+    assert status == "401 not_authenticated 302 /login/"
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert "camera=()" in permissions and "geolocation=()" in permissions

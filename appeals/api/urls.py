@@ -5,9 +5,9 @@ includes its plug-in registered (appeals.shared.registry.register_urls).
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from appeals.api.docs import DocsView, SchemaView
 from appeals.core.api import views
 from appeals.shared import registry
 
@@ -27,8 +27,8 @@ v1 = [
 ]
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include(v1)),
     *(path("v1/" + inc.prefix, include(inc.module)) for inc in registry.api_url_includes()),
 ]

@@ -24,7 +24,7 @@ from appeals.core.selectors import appeal_get
 from appeals.evidence import services as evidence_services
 from appeals.evidence.bundle import download_name, evidence_bundle
 from appeals.evidence.files import reject
-from appeals.evidence.models import EvidenceItem, EvidenceKind, RiskFlag, RiskRule
+from appeals.evidence.models import FILE_TYPE_MIME, EvidenceItem, EvidenceKind, RiskFlag, RiskRule
 from appeals.evidence.selectors import evidence_get, evidence_list, risk_flags
 from appeals.evidence.uploads import largest_upload
 from appeals.shared.exceptions import NotFound
@@ -204,24 +204,31 @@ class EvidenceFileView(APIView):
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
-                   302: OpenApiResponse(description="Presigned object-storage URL (S3), valid for minutes")},
-        tags=["evidence"],
-    )
     def get(self, request, reference, uuid):
         item = evidence_get(user=request.user, reference=reference, uuid=uuid)
         return _file_response(request, item, self.variant)
 
 
+def _file_schema(media_types):
+    """The file as stored (binary) under each media type it can have, or a presigned redirect."""
+    return extend_schema(
+        responses={**{(200, media_type): OpenApiTypes.BINARY for media_type in media_types},
+                   302: OpenApiResponse(description="Presigned object-storage URL (S3), valid for minutes")},
+        tags=["evidence"],
+    )
+
+
+@_file_schema(sorted(set(FILE_TYPE_MIME.values())))
 class EvidenceDownloadView(EvidenceFileView):
     variant = "original"
 
 
+@_file_schema(["image/jpeg"])
 class EvidencePreviewView(EvidenceFileView):
     variant = "preview"
 
 
+@_file_schema(["image/jpeg"])
 class EvidenceThumbnailView(EvidenceFileView):
     variant = "thumbnail"
 

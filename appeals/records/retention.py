@@ -26,6 +26,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from knox.models import AuthToken
 
 from appeals.audit.models import AuditEvent
 from appeals.audit.services import audit_object
@@ -215,21 +216,11 @@ def audit_archive(*, before: datetime, out: Path, now: datetime | None = None) -
 
 
 def purge_sessions_and_tokens(*, now: datetime | None = None) -> dict:
-    """Expired sessions (`clearsessions`) and expired API tokens: knox tokens past their expiry
-    when django-rest-knox is installed, else DRF tokens older than API_TOKEN_MAX_AGE_DAYS."""
+    """Expired sessions (`clearsessions`) and API tokens (django-rest-knox) past their expiry."""
     now = now or timezone.now()
     out = {"tokens": 0, "token_kind": ""}
     if apps.is_installed("django.contrib.sessions"):
         call_command("clearsessions")
-    if apps.is_installed("knox"):
-        from knox.models import get_token_model
-
-        out["tokens"], _ = get_token_model().objects.filter(expiry__lt=now).delete()
-        out["token_kind"] = "knox"
-    elif apps.is_installed("rest_framework.authtoken"):
-        from rest_framework.authtoken.models import Token
-
-        max_age = timedelta(days=settings.RETENTION["API_TOKEN_MAX_AGE_DAYS"])
-        out["tokens"], _ = Token.objects.filter(created__lt=now - max_age).delete()
-        out["token_kind"] = "drf"
+    out["tokens"], _ = AuthToken.objects.filter(expiry__lt=now).delete()
+    out["token_kind"] = "knox"
     return out

@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
@@ -136,3 +137,19 @@ class HostileInputMiddleware:
             except ValueError:
                 pass  # plain syntax errors stay the view's parser's to describe
         return None
+
+
+class PermissionsPolicyMiddleware:
+    """Adds the Permissions-Policy header from settings.PERMISSIONS_POLICY: {feature: [origins]},
+    an empty list switching the feature off ("self" and quoted origins as the header spells them)."""
+
+    def __init__(self, get_response):
+        policy = getattr(settings, "PERMISSIONS_POLICY", {}) or {}
+        self.header = ", ".join(f"{feature}=({' '.join(origins)})" for feature, origins in sorted(policy.items()))
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.header
+        return response

@@ -2,6 +2,7 @@
 
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 
 from appeals.core import selectors as core_selectors
 from appeals.core.models import IncidentKind, Platform, Severity
+from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.replica import tolerates_lag
 from appeals.sla.clock import clock_of, duration_text
 from appeals.sla.models import AppealSla
@@ -152,7 +154,10 @@ class AppealClockApi(APIView):
 
 
 def view_report(request, params) -> dict:
-    live = (params.get("live") or "").lower() in ("1", "true", "yes")
+    live_text = (params.get("live") or "").lower()
+    if live_text not in ("", "1", "0", "true", "false", "yes", "no"):
+        raise ValidationFailed(fields={"live": [_("Enter true or false.")]})
+    live = live_text in ("1", "true", "yes")
     return sla_report_for_view(user=request.user, filters=parse_filters(params), live=live)
 
 

@@ -46,7 +46,6 @@ def trend_svg(trend: list[dict], width: int = 640, height: int = 180) -> str:
     )
     return format_html(
         '<svg class="trend" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" height="{}">'
-        '<style>.opened{{fill:#3b6fb6}}.closed{{fill:#9bbf5a}}</style>'
         '<text x="0" y="10" font-size="10">{}</text>{}{}</svg>',
         _("Cases opened and closed per week"), width, height, height, peak, rects, labels,
     )

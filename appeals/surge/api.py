@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from appeals.core.models import Role
 from appeals.notifications.models import Message
 from appeals.surge import services as surge_services
-from appeals.surge.models import SurgeAlert, SurgeDimension, SurgeState
+from appeals.surge.models import SurgeAlert, SurgeDimension, SurgeResolution, SurgeState
 from appeals.surge.selectors import surge_alert_get, surge_alert_messages, surge_alerts_for, surge_volume, with_slice_labels
 
 
@@ -36,8 +36,10 @@ class IsManager(BasePermission):
 
 class AlertOut(serializers.ModelSerializer):
     slice_label = serializers.CharField(read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # "" while the alert is open: the schema's enum must include the blank value it returns.
+    resolution = serializers.ChoiceField(choices=SurgeResolution.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = SurgeAlert

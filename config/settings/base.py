@@ -52,11 +52,43 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "appeals.shared.middleware.RequestContextMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "appeals.shared.middleware.PermissionsPolicyMiddleware",
     # Last: turns a sign-in refused by login protection into a 429 page (appeals.web.auth).
     "axes.middleware.AxesMiddleware",
 ]
 # Request counts, latencies and database queries per view for /metrics (appeals/ops/metrics.py).
 MIDDLEWARE.insert(1, "appeals.ops.metrics.MetricsMiddleware")
+
+# --- Security headers -------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no inline
+# script, event handler or style attribute (page behaviour lives in appeals/static/appeals/*.js).
+# CSP_IMG_SRC_EXTRA: origins images may come from besides this site, e.g. the object storage
+# that evidence thumbnails redirect to (presigned S3 URLs).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *env.list("CSP_IMG_SRC_EXTRA", default=[])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (appeals.shared.middleware.PermissionsPolicyMiddleware): browser features
+# no page here uses are switched off for this site and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: [] for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+        "microphone", "midi", "payment", "publickey-credentials-get", "usb", "xr-spatial-tracking",
+    )
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -174,19 +206,20 @@ REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with "WWW-Authenticate: Token", not a bare 403.
     # Tokens are django-rest-knox's: stored hashed, with an expiry (REST_KNOX below).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # knox's hashed, expiring tokens, after "Token" or "Bearer" (what generated OpenAPI clients send).
         "appeals.core.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON bodies only, with a nesting limit and no NUL characters (a 400, never a 500); the one
+    # view that takes an upload (evidence) names MultiPartParser itself. The schema then declares
+    # application/json alone, as a generated client needs.
+    "DEFAULT_PARSER_CLASSES": ["appeals.shared.parsers.SafeJSONParser"],
+    # The browsable API may use inline styles (DRF's templates have them), never inline script.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "appeals.api.renderers.CspBrowsableAPIRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "appeals.shared.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # JSON with a nesting limit and no NUL characters (a 400, never a 500); forms and files as usual.
-    "DEFAULT_PARSER_CLASSES": [
-        "appeals.shared.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
     "EXCEPTION_HANDLER": "appeals.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -206,6 +239,9 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=20),
     "AUTH_HEADER_PREFIX": "Token",  # "Bearer" is accepted too (appeals.core.api.auth)
 }
+# The schema (/api/schema/) and Swagger UI (/api/docs/) need a signed-in user when True
+# (production settings); readable by anyone otherwise.
+API_DOCS_REQUIRE_LOGIN = env.bool("API_DOCS_REQUIRE_LOGIN", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Appeal desk API",
     "DESCRIPTION": "Appeals against bans of enterprise messaging accounts.",
@@ -215,6 +251,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One English schema whatever the request's language (appeals/api/schema.py).
+    "DEFAULT_GENERATOR_CLASS": "appeals.api.schema.EnglishSchemaGenerator",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "appeals.api.schema.document_error_responses",
+    ],
     # Several components have a field called "state"; give each choice set a stable name.
     "ENUM_NAME_OVERRIDES": {
         "AppealStateEnum": "appeals.core.models.AppealState",
@@ -372,7 +414,6 @@ RETENTION = {
     "PERSONAL_DATA_DAYS": env.int("PERSONAL_DATA_RETENTION_DAYS", default=365),
     "BATCH": env.int("RETENTION_BATCH", default=200),
     # DRF tokens (used when django-rest-knox is not installed) older than this are purged.
-    "API_TOKEN_MAX_AGE_DAYS": env.int("API_TOKEN_MAX_AGE_DAYS", default=90),
 }
 
 # Default severity of each incident kind (DOMAIN.md "What a ban incident looks like");

@@ -112,6 +112,6 @@ def test_schema_documents_the_token_endpoints(client):
     assert "post" in paths["/api/v1/auth/token/"] and "post" in paths["/api/v1/auth/logout/"]
     assert "get" in paths["/api/v1/auth/tokens/"] and "delete" in paths["/api/v1/auth/tokens/{token_key}/"]
     scheme = schema["components"]["securitySchemes"]["tokenAuth"]
-    assert scheme["name"] == "Authorization" and "Bearer" in scheme["description"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer" and "Token <key>" in scheme["description"]
     token_out = schema["components"]["schemas"]["TokenOutput"]["properties"]
     assert {"token", "token_key", "expiry"} <= set(token_out)

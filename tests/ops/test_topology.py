@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
 
 SETUP = """
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from appeals.core.services import appeals as svc
 from tests import factories
 admin = factories.UserFactory(username="topology-admin", enterprise=factories.EnterpriseFactory())
 incident = factories.IncidentFactory(account=factories.AccountFactory(enterprise=admin.enterprise), created_by=admin)
 appeal = svc.appeal_create(by=admin, incident=incident, statement="Topology check.", contact_phone="13812345678")
-print(Token.objects.create(user=admin).key, appeal.reference)
+print(AuthToken.objects.create(user=admin)[1], appeal.reference)
 """
 
 

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from appeals.audit.models import AuditEvent
 from appeals.audit.services import audit_verify_chain
@@ -172,14 +172,14 @@ def test_expired_sessions_and_old_tokens_are_purged(manager, first_reviewer):
     live.create()
     dead.create()
     Session.objects.filter(session_key=dead.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
-    old = Token.objects.create(user=manager)
-    Token.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=settings.RETENTION["API_TOKEN_MAX_AGE_DAYS"] + 1))
-    fresh = Token.objects.create(user=first_reviewer)
+    old, _key = AuthToken.objects.create(user=manager)
+    AuthToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    fresh, _key = AuthToken.objects.create(user=first_reviewer)
 
     out = retention.purge_sessions_and_tokens()
-    assert out == {"tokens": 1, "token_kind": "drf"}
+    assert out == {"tokens": 1, "token_kind": "knox"}
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
-    assert list(Token.objects.values_list("key", flat=True)) == [fresh.key]
+    assert list(AuthToken.objects.values_list("pk", flat=True)) == [fresh.pk]
 
 
 def test_an_erased_file_is_gone_from_the_api_too(old_closed, first_reviewer):

@@ -14,6 +14,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -279,6 +280,7 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [TokenRateThrottle]
     throttle_scope = "token"
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # JSON (ObtainAuthToken also takes forms)
 
     @extend_schema(
         summary="Exchange a username and password for an API token",
