@@ -413,7 +413,6 @@ RETENTION = {
     # or masked this many days after the case closed, unless a manager put it under legal hold.
     "PERSONAL_DATA_DAYS": env.int("PERSONAL_DATA_RETENTION_DAYS", default=365),
     "BATCH": env.int("RETENTION_BATCH", default=200),
-    # DRF tokens (used when django-rest-knox is not installed) older than this are purged.
 }
 
 # Default severity of each incident kind (DOMAIN.md "What a ban incident looks like");
