@@ -195,7 +195,9 @@ def load_test(port: int, path: str, headers: dict) -> float:
 
 def throughput(token: str) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DATABASE_URL": URL, "FLOOR_DSN": URL,
-           "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+           "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           # As production runs it: kept database connections, warnings only in the log.
+           "CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "floor_app.py").write_text(FLOOR_APP)
         figures = {}
