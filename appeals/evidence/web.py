@@ -7,9 +7,9 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from appeals.core.stepper import StepStatus
 from appeals.evidence.models import EvidenceKind
 from appeals.evidence.selectors import evidence_list, risk_flags
-from appeals.core.stepper import StepStatus
 from appeals.evidence.services import ADDABLE_STATES, evidence_checklist, evidence_missing
 from appeals.shared.masking import mask_id_numbers
 

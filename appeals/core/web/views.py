@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy
 from appeals.core import selectors
 from appeals.core.models import AppealState
 from appeals.core.panels import render_panels_placed
-from appeals.core.stepper import appeal_stepper
 from appeals.core.services import appeals as appeal_services
 from appeals.core.services.filing import appeal_file
+from appeals.core.stepper import appeal_stepper
 from appeals.core.web.forms import ActionForm, AppealFilterForm, NewAppealForm, add_domain_error
 from appeals.core.workflow import TABLE, Action, available_actions
 from appeals.shared.exceptions import DomainError, NotFound
