@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from appeals.core.models import AppealState, Enterprise, IncidentKind, Platform, Role, Severity
 from appeals.core.selectors import reviewers
@@ -51,9 +51,12 @@ def trend_svg(trend: list[dict], width: int = 640, height: int = 180) -> str:
 
 
 BUCKET_LABELS = {
-    "lt_1d": _lazy("under 1 day"), "1_3d": _lazy("1–3 days"), "3_7d": _lazy("3–7 days"),
-    "7_14d": _lazy("7–14 days"), "ge_14d": _lazy("14 days or more"),
+    "lt_1d": gettext_lazy("under 1 day"), "1_3d": gettext_lazy("1–3 days"), "3_7d": gettext_lazy("3–7 days"),
+    "7_14d": gettext_lazy("7–14 days"), "ge_14d": gettext_lazy("14 days or more"),
 }
+
+
+BUCKET_AXIS = {"lt_1d": gettext_lazy("<1 d"), "1_3d": gettext_lazy("1–3 d"), "3_7d": gettext_lazy("3–7 d"), "7_14d": gettext_lazy("7–14 d"), "ge_14d": gettext_lazy("≥14 d")}
 
 
 def dashboard_figures(report: dict, series: dict) -> list[dict]:
@@ -85,12 +88,13 @@ def dashboard_figures(report: dict, series: dict) -> list[dict]:
         "compliance_weekly")
     title = _("Time to decision (hours), median and p90, by week")
     add("decision", title, charts.line_chart(title=title, labels=week_labels, series=decision_series, unit="h"),
-        [n for n, _v in decision_series], [_("Week"), _("Decided"), _("median"), "p90"],
+        [n for n, _v in decision_series], [_("Week"), _("Decisions"), _("median"), "p90"],
         [[lbl, r["decided"], r["p50_h"] if r["p50_h"] is not None else "–", r["p90_h"] if r["p90_h"] is not None else "–"] for lbl, r in zip(week_labels, decision, strict=True)],
         "decision_weekly")
     title = _("Open cases now, by age and state")
     bucket_labels = [str(BUCKET_LABELS[k]) for k in bucket_keys]
-    add("backlog", title, charts.bar_chart(title=title, labels=bucket_labels, series=backlog_series, stacked=True),
+    axis = [str(BUCKET_AXIS[k]) for k in bucket_keys]  # short, so five fit under a phone-wide chart
+    add("backlog", title, charts.bar_chart(title=title, labels=axis, series=backlog_series, stacked=True),
         [label for _s, label in states], [_("State"), *bucket_labels, _("Total")],
         [[label, *[row[k] for k in bucket_keys], row["total"]] for (_s, label), row in zip(states, series["backlog"], strict=True)],
         "backlog")
