@@ -121,3 +121,11 @@ def test_reviewer_load_csv_neutralises_formulas(desk, manager):
 
 def test_dashboard_csv_refuses_non_managers(desk, first_reviewer):
     assert _client(first_reviewer).get(f"/manager/reports/sla/backlog.csv?{QUERY}").status_code == 403
+
+
+def test_api_exports_the_dashboard_series_too(desk, manager):
+    with time_machine.travel(NOW, tick=False):
+        response = _client(manager).get(f"/api/v1/reports/sla/breaches_weekly.csv?{QUERY}")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows == [["week", "breaches", "near_breaches"], ["2026-03-02", "1", "0"], ["2026-03-09", "1", "1"]]
