@@ -50,6 +50,16 @@ class Stepper:
     waiting_for_applicant: bool
 
 
+_DESK_TEXT = {
+    AppealState.DRAFT: _("The applicant is still preparing the appeal."),
+    AppealState.SUBMITTED: _("Waiting for the applicant's two verifications (SMS code and email link)."),
+    AppealState.NEEDS_INFO: _("Waiting for the applicant's answer to the request for information."),
+    AppealState.FIRST_REVIEW: _("In first review."),
+    AppealState.SECOND_REVIEW: _("In second review."),
+    AppealState.ESCALATED: _("With the manual review hotline."),
+}
+
+
 def _ask(step: str, appeal) -> StepStatus | None:
     fn = plugins.step_status(step)
     return fn(appeal) if fn is not None else None
@@ -88,7 +98,9 @@ def appeal_stepper(appeal, *, applicant: bool) -> Stepper:
         current = "decision"
         next_action = _("The decision is made; the reasons are in the timeline below.")
     if not applicant:
-        waiting = False
+        # The desk sees where the case stands, not the applicant's instructions.
+        waiting, todo = False, []
+        next_action = _DESK_TEXT.get(state, next_action)
     index = _INDEX[current]
     closed = state in (AppealState.APPROVED, AppealState.REJECTED, AppealState.WITHDRAWN)
     steps = []

@@ -112,6 +112,18 @@ def test_file_an_appeal_through_the_stepper_on_a_phone(live_server, cast, tmp_pa
                 assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
             _fits_the_phone(page)
             page.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
+            # In Chinese too (longer labels must still wrap, not scroll sideways); then the applicant's case page.
+            page.select_option("form.lang select", "zh-hans")
+            expect(page.locator("figure.chart")).to_have_count(5)
+            _fits_the_phone(page)
+            page.screenshot(path=str(tmp_path / "dashboard-phone-zh.png"), full_page=True)
+            _log_out(page)
+            _log_in(page, base, "admin-a")
+            page.goto(f"{base}/appeals/{reference}/")
+            expect(page.locator("h1 .state")).to_have_text("初审")
+            assert _current_step(page) == "review"
+            _fits_the_phone(page)
+            page.screenshot(path=str(tmp_path / "case-phone-zh.png"), full_page=True)
             context.close()
         finally:
             browser.close()

@@ -157,3 +157,11 @@ def test_new_appeal_form_names_the_evidence_and_keeps_the_emergency_entry(login,
     assert main.find('<a class="emergency"') == main.find("<a ") >= 0
     urgent = login(enterprise_admin).get("/appeals/new/?emergency=1").content.decode()
     assert _pos(urgent, 'class="card urgent"') < _pos(urgent, 'id="evidence-needed"')
+
+
+def test_the_desk_sees_the_stage_not_the_applicants_instructions(login, first_reviewer, submitted_appeal):
+    response, body = _page(login(first_reviewer), submitted_appeal)
+    stepper = response.context["stepper"]
+    assert stepper.current == "review" and not stepper.waiting_for_applicant and stepper.todo == []
+    assert stepper.next_action == "In first review."
+    assert "Your next step" not in body
