@@ -129,3 +129,8 @@ def test_api_exports_the_dashboard_series_too(desk, manager):
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [["week", "breaches", "near_breaches"], ["2026-03-02", "1", "0"], ["2026-03-09", "1", "1"]]
+
+
+def test_the_overview_links_to_the_trends(manager):
+    body = _client(manager).get("/manager/").content.decode()
+    assert 'id="open-trends"' in body and "/manager/reports/sla/#dashboard" in body
