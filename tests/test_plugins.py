@@ -61,7 +61,7 @@ def test_registered_tasks_and_beat_entries_name_real_tasks():
 def test_url_includes_from_plugins_resolve():
     included = {inc.module for inc in registry.api_url_includes()} | {inc.module for inc in registry.web_url_includes()}
     assert included == {
-        "appeals.evidence.api", "appeals.verification.api", "appeals.verification.web",
+        "appeals.evidence.api", "appeals.evidence.web", "appeals.verification.api", "appeals.verification.web",
         "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web", "appeals.ops.urls",
         "appeals.records.api", "appeals.records.web", "appeals.notifications.web",
     }

@@ -87,3 +87,17 @@ def register_alert_history(fn: Callable) -> None:
 def alert_history() -> Callable | None:
     """The registered provider, or None when no capability keeps alerts."""
     return _alert_history[-1] if _alert_history else None
+
+
+# --- the case page's filing stepper ------------------------------------------------------------
+
+_step_status: dict[str, Callable] = {}
+
+
+def register_step_status(step: str, fn: Callable) -> None:
+    """fn(appeal) -> StepStatus for one step of the filing path ("evidence", "verify")."""
+    _step_status[step] = fn
+
+
+def step_status(step: str) -> Callable | None:
+    return _step_status.get(step)

@@ -20,10 +20,11 @@ from appeals.shared import registry
 def register() -> None:
     register_guard(Action.SUBMIT, services.evidence_complete_guard)
     register_panel("evidence", 30, web.render_evidence_panel)
+    plugins.register_step_status("evidence", web.evidence_step_status)
     plugins.register_auto_resolution_condition("evidence_complete", services.evidence_complete_condition)
     plugins.register_auto_resolution_condition("no_risk_flags", services.no_risk_flags_condition)
     registry.register_beat("evidence-sweep", task="appeals.tasks.evidence.sweep_stranded",
                            schedule=settings.BEAT_INTERVALS["evidence-sweep"])
-    registry.register_urls("evidence", api="appeals.evidence.api")
+    registry.register_urls("evidence", api="appeals.evidence.api", web="appeals.evidence.web")
     # Talks to S3: a deployment check (`check --deploy`, and the start of gunicorn and workers).
     checks.register(check_evidence_bucket, STORAGE_CHECK_TAG, deploy=True)

@@ -424,6 +424,7 @@ def evidence_complete_guard(appeal, by, data) -> None:
             _("Evidence is missing: %(kinds)s.") % {"kinds": "; ".join(labels)},
             code="evidence_incomplete",
             fields={"evidence": labels},
+            missing=[{"kind": entry.kind, "label": entry.label} for entry in missing],  # for links to each slot
         )
 
 

@@ -1,14 +1,61 @@
-"""The evidence panel on the case page: checklist, files with thumbnails and hashes, risk flags, upload."""
+"""The evidence panel on the case page: checklist, files with thumbnails and hashes, risk flags,
+upload; the operation-log CSV template; the evidence step of the case page's filing path."""
 
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
+from appeals.core.stepper import StepStatus
 from appeals.evidence.models import EvidenceKind
 from appeals.evidence.selectors import evidence_list, risk_flags
-from appeals.evidence.services import ADDABLE_STATES, evidence_checklist
+from appeals.evidence.services import ADDABLE_STATES, evidence_checklist, evidence_missing
 from appeals.shared.masking import mask_id_numbers
 
 FLAG_LINES_SHOWN = 25
+
+# The operation-log layout (docs/evidence.md), explained beside the upload area and served as a template.
+LOG_COLUMNS = (
+    ("time", _("Local time (Asia/Shanghai), YYYY-MM-DD HH:MM:SS.")),
+    ("operator", _("The account that acted (its WeCom user id).")),
+    ("account_type", _("master, operations, customer_service or developer.")),
+    ("action", _("add_friend, send_message, mass_message, manage_accounts, create_account, delete_account, api_call, export_data; others such as login need no permission.")),
+    ("target", _("Who or what the action was aimed at (may be empty).")),
+    ("message", _("The message text, for send_message and mass_message (may be empty).")),
+    ("ip", _("The IP address the action came from.")),
+    ("device_id", _("The device identifier.")),
+)
+LOG_TEMPLATE_ROWS = (
+    ("2026-11-20 10:15:30", "wx-sales-01", "operations", "add_friend", "wxid_abc", "你好", "10.0.0.8", "dev-a1"),
+    ("2026-11-20 10:16:02", "wx-sales-01", "operations", "send_message", "wxid_abc", "欢迎咨询", "10.0.0.8", "dev-a1"),
+)
+
+
+def slot_id(kind: str) -> str:
+    return f"slot-{kind}"
+
+
+def evidence_step_status(appeal) -> StepStatus:
+    """The filing path's evidence step: done when every required kind is there; else each missing one, linked to its slot."""
+    missing = evidence_missing(appeal)
+    return StepStatus(done=not missing, todo=[{"text": e.label, "href": "#" + slot_id(e.kind)} for e in missing])
+
+
+@login_required
+def log_template(request):
+    """The operation-log CSV layout as a file to fill in: UTF-8 with BOM (Excel opens Chinese text correctly)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([name for name, _help in LOG_COLUMNS])
+    writer.writerows(LOG_TEMPLATE_ROWS)
+    response = HttpResponse(buf.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="operation-log-template.csv"'
+    return response
 
 
 def render_evidence_panel(request, appeal) -> str | None:
@@ -36,11 +83,19 @@ def render_evidence_panel(request, appeal) -> str | None:
         "appeal": appeal,
         "rows": rows,
         "flags": flags,
-        "checklist": checklist,
+        "checklist": [{"entry": e, "slot": slot_id(e.kind)} for e in checklist],
         "complete": all(e.satisfied for e in checklist),
+        "log_columns": LOG_COLUMNS,
+        "log_template_url": reverse("evidence-log-template"),
+        "needs_log": any(e.kind == EvidenceKind.OPERATION_LOG for e in checklist),
         "can_upload": can_upload,
         "kinds": EvidenceKind.choices,
         "upload_url": reverse("api-evidence-list", kwargs={"reference": appeal.reference}),
         "bundle_url": reverse("api-appeal-bundle", kwargs={"reference": appeal.reference}),
     }, request=request)
 
+
+
+urlpatterns = [
+    path("evidence/operation-log-template.csv", log_template, name="evidence-log-template"),
+]

@@ -15,7 +15,7 @@ from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.replica import tolerates_lag
 from appeals.sla.clock import clock_of, duration_text
 from appeals.sla.models import AppealSla
-from appeals.sla.reports import TABLES, parse_filters, report_csv, sla_report_for_view
+from appeals.sla.reports import DASHBOARD_TABLES, TABLES, dashboard_series, parse_filters, report_csv, sla_report_for_view
 from appeals.sla.services import sla_report_accessed
 
 FILTER_PARAMETERS = [
@@ -114,13 +114,16 @@ class SlaReportApi(APIView):
 class SlaReportCsvApi(APIView):
     @extend_schema(
         operation_id="reports_sla_csv",
-        parameters=[OpenApiParameter("table", OpenApiTypes.STR, OpenApiParameter.PATH, enum=TABLES), *FILTER_PARAMETERS],
+        parameters=[OpenApiParameter("table", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[*TABLES, *DASHBOARD_TABLES]), *FILTER_PARAMETERS],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 CSV with BOM")},
         tags=["reports"],
     )
     @tolerates_lag  # an export: may read the replica
     def get(self, request, table: str):
-        return csv_response(view_report(request, request.query_params), table, by=request.user)
+        report = view_report(request, request.query_params)
+        if table in DASHBOARD_TABLES:  # the dashboard's weekly series and backlog, computed live
+            report = {**report, **dashboard_series(user=request.user, filters=parse_filters(request.query_params))}
+        return csv_response(report, table, by=request.user)
 
 
 class ClockOutput(serializers.Serializer):

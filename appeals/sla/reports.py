@@ -372,6 +372,8 @@ def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
     elif name == "surges":
         cols = ["opened_at", "slice", "window_minutes", "count", "usual", "state", "resolved_at"]
         return cols, [[row[c] for c in cols] for row in report["surges"] or []]
+    elif name in DASHBOARD_TABLES and name in report:  # the dashboard's series (dashboard_series)
+        cols = DASHBOARD_COLUMNS[name]
     else:
         raise ValidationFailed(fields={"table": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(TABLES)}]})
     # .get: a snapshot computed before a column existed lacks it.
@@ -470,3 +472,118 @@ def sla_report_for_view(*, user, filters: ReportFilters, live: bool = False) -> 
     if snapshot is not None:
         return {**report_from_json(snapshot.payload), "source": "snapshot"}
     return {**sla_report(user=user, filters=filters), "source": "live"}
+
+
+# --- the manager's dashboard: series over time ------------------------------------------------
+
+BACKLOG_BUCKETS = (  # (key, lower bound in days, upper bound in days or None)
+    ("lt_1d", 0, 1), ("1_3d", 1, 3), ("3_7d", 3, 7), ("7_14d", 7, 14), ("ge_14d", 14, None),
+)
+OPEN_STATES = [AppealState.SUBMITTED.value, AppealState.FIRST_REVIEW.value, AppealState.SECOND_REVIEW.value,
+               AppealState.NEEDS_INFO.value, AppealState.ESCALATED.value]
+DASHBOARD_TABLES = ("compliance_weekly", "decision_weekly", "backlog", "breaches_weekly")
+
+
+def _weeks(f: ReportFilters) -> list[date]:
+    out, week = [], f.start - timedelta(days=f.start.weekday())
+    while week <= f.end:
+        out.append(week)
+        week += timedelta(days=7)
+    return out
+
+
+def _week_of(value, tz) -> date:
+    return timezone.localtime(value, tz).date()
+
+
+def dashboard_series(*, user, filters: ReportFilters, now: datetime | None = None) -> dict:
+    """The dashboard's figures over time, each computed by the database, weeks starting Monday
+    (Asia/Shanghai), with the report's filters:
+
+    - compliance_weekly: decisions closed each week per tier, how many within target, the rate;
+    - decision_weekly: median and p90 hours from submission to decision, per week of decision;
+    - backlog: open cases now by state and age since submission (buckets in BACKLOG_BUCKETS);
+    - breaches_weekly: per week, clocks that breached (week of the due time: closed late, or
+      still open past it) and near-breaches (passed the warning point that week, not breached).
+    Reviewer load is the report's `reviewers` table.
+    """
+    require(user.has_role(Role.MANAGER))
+    now = now or timezone.now()
+    f = filters
+    tz = timezone.get_current_timezone()
+    scoped = _scoped(f)
+    weeks = _weeks(f)
+    in_period = Q(closed_at__gte=f.start_at, closed_at__lt=f.end_at)
+
+    # Compliance per tier per week (decisions only, as in the report's compliance table).
+    decided = scoped.filter(in_period, outcome__in=DECIDED)
+    rows = (decided.filter(met__isnull=False).annotate(week=TruncWeek("closed_at", tzinfo=tz))
+            .values("week", "severity").annotate(n=Count("pk"), met_n=Count("pk", filter=Q(met=True))))
+    found = {(_week_of(r["week"], tz), r["severity"]): (r["n"], r["met_n"]) for r in rows}
+    compliance_weekly = []
+    for week in weeks:
+        for tier in Severity.values:
+            n, met = found.get((week, tier), (0, 0))
+            compliance_weekly.append({"week": week, "tier": tier, "decided": n, "met": met, "compliance_pct": _rate(met, n)})
+
+    # Median and p90 time to decision per week of decision.
+    to_decision = Seconds(F("closed_at"), F("submitted_at"))
+    by_week = decided.annotate(week=TruncWeek("closed_at", tzinfo=tz)).values("week")
+    if connection.vendor == "postgresql":
+        rows = by_week.annotate(n=Count("pk"), p50=PercentileCont(to_decision, 0.5), p90=PercentileCont(to_decision, 0.9))
+        found = {_week_of(r["week"], tz): (r["n"], r["p50"], r["p90"]) for r in rows}
+    else:
+        found = {}
+        for r in by_week.annotate(n=Count("pk")):
+            week = _week_of(r["week"], tz)
+            start = timezone.make_aware(datetime.combine(week, time.min))
+            p = _percentiles(decided.filter(closed_at__gte=start, closed_at__lt=start + timedelta(days=7)), to_decision)
+            found[week] = (r["n"], p[0.5], p[0.9])
+    decision_weekly = []
+    for week in weeks:
+        n, p50, p90 = found.get(week, (0, None, None))
+        decision_weekly.append({"week": week, "decided": n, "p50_h": _hours(p50), "p90_h": _hours(p90)})
+
+    # Backlog now: open cases by state and age.
+    open_cases = scoped.filter(closed_at__isnull=True, state__in=OPEN_STATES)
+    aggs = {}
+    for key, lo, hi in BACKLOG_BUCKETS:
+        cond = Q(submitted_at__lte=now - timedelta(days=lo))
+        if hi is not None:
+            cond &= Q(submitted_at__gt=now - timedelta(days=hi))
+        aggs[key] = Count("pk", filter=cond)
+    counts = {r["state"]: r for r in open_cases.values("state").annotate(**aggs)}
+    backlog = []
+    for state in OPEN_STATES:
+        row = counts.get(state, {})
+        entry = {"state": state, **{key: row.get(key, 0) for key, _lo, _hi in BACKLOG_BUCKETS}}
+        entry["total"] = sum(entry[key] for key, _lo, _hi in BACKLOG_BUCKETS)
+        backlog.append(entry)
+
+    # Breaches and near-breaches per week.
+    not_withdrawn = scoped.exclude(outcome=AppealState.WITHDRAWN)
+    breached = Q(met=False) | Q(closed_at__isnull=True, running_since__isnull=False, due_at__lte=now)
+    breach_rows = (not_withdrawn.filter(breached, due_at__gte=f.start_at, due_at__lt=f.end_at)
+                   .annotate(week=TruncWeek("due_at", tzinfo=tz)).values("week").annotate(n=Count("pk")))
+    near = (Q(warn_at__lte=now) & ~breached & (Q(closed_at__isnull=True) | Q(closed_at__gte=F("warn_at")))
+            & (Q(met=True) | Q(closed_at__isnull=True)))
+    near_rows = (not_withdrawn.filter(near, warn_at__gte=f.start_at, warn_at__lt=f.end_at)
+                 .annotate(week=TruncWeek("warn_at", tzinfo=tz)).values("week").annotate(n=Count("pk")))
+    breaches = {_week_of(r["week"], tz): r["n"] for r in breach_rows}
+    nears = {_week_of(r["week"], tz): r["n"] for r in near_rows}
+    breaches_weekly = [{"week": w, "breaches": breaches.get(w, 0), "near_breaches": nears.get(w, 0)} for w in weeks]
+
+    return {
+        "compliance_weekly": compliance_weekly,
+        "decision_weekly": decision_weekly,
+        "backlog": backlog,
+        "breaches_weekly": breaches_weekly,
+    }
+
+
+DASHBOARD_COLUMNS = {
+    "compliance_weekly": ["week", "tier", "decided", "met", "compliance_pct"],
+    "decision_weekly": ["week", "decided", "p50_h", "p90_h"],
+    "backlog": ["state", *[key for key, _lo, _hi in BACKLOG_BUCKETS], "total"],
+    "breaches_weekly": ["week", "breaches", "near_breaches"],
+}

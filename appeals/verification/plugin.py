@@ -17,7 +17,8 @@ def _start_on_submit(appeal, transition, by, event) -> None:
 def register() -> None:
     register_listener(_start_on_submit)
     register_guard(Action.ACCEPT, services.both_proofs_guard)
-    register_panel("verification", 20, web.render_panel)
+    register_panel("verification", 20, web.render_panel, top=web.panel_on_top)
+    plugins.register_step_status("verify", web.verify_step_status)
     register_secret_minter(services.challenge_mint_secret)
     plugins.register_auto_resolution_condition("applicant_verified", services.applicant_verified_condition)
     registry.register_urls("verification", api="appeals.verification.api", web="appeals.verification.web")

@@ -12,10 +12,30 @@ from django.views.decorators.http import require_POST
 
 from appeals.core.models import AppealState, Role
 from appeals.core.selectors import appeal_get
+from appeals.core.stepper import StepStatus
 from appeals.notifications.models import Channel
 from appeals.shared.exceptions import DomainError
 from appeals.verification import services
 from appeals.verification.selectors import appeal_messages, verification_status
+
+
+def panel_on_top(appeal) -> bool:
+    """Right after submit the two verifications are the applicant's next step: show them first."""
+    return appeal.state == AppealState.SUBMITTED
+
+
+def verify_step_status(appeal) -> StepStatus:
+    """The filing path's verify step: each proof still to give, with where it was sent (masked)."""
+    todo = []
+    for c in verification_status(appeal=appeal):
+        if c.state == "verified":
+            continue
+        if c.channel == Channel.SMS:
+            text = _("Enter the SMS code sent to %(to)s") % {"to": c.destination}
+            todo.append({"text": text, "href": "#verification-code"})
+        else:
+            todo.append({"text": _("Open the link sent by email to %(to)s") % {"to": c.destination}, "href": "#verification"})
+    return StepStatus(done=not todo, todo=todo)
 
 
 def render_panel(request, appeal) -> str | None:

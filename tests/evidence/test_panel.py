@@ -34,8 +34,8 @@ def test_panel_shows_checklist_hashes_masked_names_and_flags_with_lines(draft_ap
     assert "110101199003071234" not in html and "110***********1234" in html
     for item in EvidenceItem.objects.filter(appeal=draft_appeal):
         assert item.sha256 in html
-    assert 'class="missing" data-kind="ban_notice"' in html
-    assert 'class="ok" data-kind="admin_id_front"' in html
+    assert 'class="slot missing" id="slot-ban_notice" data-kind="ban_notice"' in html
+    assert 'class="slot ok" id="slot-admin_id_front" data-kind="admin_id_front"' in html
     assert "Mass adding of friends" in html
     assert re.search(r'class="lines">2, 3, 4, 5, .*and 30 more', html)  # 55 lines: 25 shown
     assert "55 rows, 0 malformed" in html

@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy
 
 from appeals.core import selectors
 from appeals.core.models import AppealState
-from appeals.core.panels import render_panels
+from appeals.core.panels import render_panels_placed
 from appeals.core.services import appeals as appeal_services
 from appeals.core.services.filing import appeal_file
+from appeals.core.stepper import appeal_stepper
 from appeals.core.web.forms import ActionForm, AppealFilterForm, NewAppealForm, add_domain_error
 from appeals.core.workflow import TABLE, Action, available_actions, first_review_recommenders
 from appeals.shared.exceptions import DomainError, NotFound
@@ -130,8 +131,9 @@ def appeal_new(request):
                     try:
                         appeal = appeal_services.appeal_submit(appeal=appeal, by=user)
                     except DomainError as exc:
-                        # The draft is saved; say why it could not go further.
-                        messages.error(request, _("Draft %(ref)s saved but not submitted: %(why)s") % {"ref": appeal.reference, "why": _error_text(exc)})
+                        # The draft is saved; the case page lists why it could not go further, one item a line.
+                        messages.error(request, _("Draft %(ref)s saved but not submitted. What is still needed is listed below, each item linked to its place.") % {"ref": appeal.reference})
+                        request.session[_refusals_key(appeal.reference)] = refusal_items(exc)
                         return redirect("appeal_detail", reference=appeal.reference)
                     messages.success(request, _("Appeal %(ref)s submitted.") % {"ref": appeal.reference})
                 else:
@@ -144,9 +146,21 @@ def appeal_new(request):
     }, status=status)
 
 
-def _error_text(exc: DomainError) -> str:
-    field_messages = [str(m) for ms in (exc.fields or {}).values() for m in ([ms] if isinstance(ms, str) else ms)]
-    return " ".join(field_messages) or exc.message
+def _refusals_key(reference: str) -> str:
+    return f"refusals:{reference}"
+
+
+def refusal_items(exc: DomainError) -> list[dict]:
+    """A refused submit as a list, one item per missing thing: {"text", "href"}. Missing evidence
+    (the guard names each kind) links to its slot on the evidence panel (id="slot-<kind>")."""
+    items = [{"text": str(m["label"]), "href": f"#slot-{m['kind']}"} for m in exc.extra.get("missing") or []]
+    linked = {"evidence"} if items else set()
+    for name, ms in (exc.fields or {}).items():
+        if name in linked:
+            continue
+        for m in [ms] if isinstance(ms, str) else ms:
+            items.append({"text": str(m), "href": ""})
+    return items or [{"text": exc.message, "href": ""}]
 
 
 # --- cases --------------------------------------------------------------------------------
@@ -269,6 +283,7 @@ def appeal_detail(request, reference):
     appeal = _appeal_or_404(request, reference)
     bound = None
     status = 200
+    refusals = request.session.pop(_refusals_key(appeal.reference), None) if request.method == "GET" else None
     if request.method == "POST":
         bound = ActionForm(request.POST, assignees=selectors.reviewers(role_field=_stage_role_field(appeal)))
         if bound.is_valid():
@@ -280,6 +295,8 @@ def appeal_detail(request, reference):
             except DomainError as exc:
                 add_domain_error(bound, exc)
                 status = exc.status
+                if data["action"] == Action.SUBMIT:
+                    refusals = refusal_items(exc)
                 appeal = _appeal_or_404(request, reference)
             else:
                 messages.success(request, _("%(action)s: done. The case is now %(state)s.") % {
@@ -296,6 +313,11 @@ def appeal_detail(request, reference):
     for event in timeline:
         # Capabilities may log their own actions; show those by name.
         event.action_label = Action(event.action).label if event.action in Action.values else event.action
+    question = None
+    if appeal.state == AppealState.NEEDS_INFO:
+        # The reviewer's latest request for information, shown above the reply form.
+        question = next((e for e in reversed(timeline) if e.action == Action.REQUEST_INFO), None)
+    top_panels, panels = render_panels_placed(request, appeal)
     return render(request, "appeals/appeal_detail.html", {
         "appeal": appeal,
         "incident": incident,
@@ -303,7 +325,11 @@ def appeal_detail(request, reference):
         "prior_incident_days": settings.APPEALS["PRIOR_INCIDENT_LOOKBACK_DAYS"],
         "timeline": timeline,
         "groups": _action_groups(appeal, user, bound, request.POST.get("action") if bound is not None else None),
-        "panels": [mark_safe(html) for html in render_panels(request, appeal)],  # noqa: S308 - panels render their own escaped templates
+        "top_panels": [mark_safe(html) for html in top_panels],  # noqa: S308 - panels render their own escaped templates
+        "panels": [mark_safe(html) for html in panels],  # noqa: S308
+        "stepper": appeal_stepper(appeal, applicant=user.enterprise_id == appeal.enterprise_id),
+        "question": question,
+        "refusals": refusals,
     }, status=status)
 
 
