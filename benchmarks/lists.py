@@ -44,6 +44,7 @@ parser.add_argument("--repeat", type=int, default=15)
 parser.add_argument("--throughput", type=int, default=0, help="measure requests/s at this size (0: skip)")
 parser.add_argument("--seconds", type=float, default=15.0)
 parser.add_argument("--clients", type=int, default=4)
+parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards (to look at plans)")
 ARGS = parser.parse_args()
 
 import psycopg  # noqa: E402
@@ -252,7 +253,7 @@ def main() -> None:
         deep = max(1, size // 20 // 2)  # halfway through the desk's pages of 20
         cases = {
             "list page 1": {},
-            f"list deep page (page {deep})": {"page": deep},
+            "list deep page (halfway)": {"page": deep},
             "list filtered (state=first_review)": {"state": "first_review"},
             "search common 2-char (客户)": {"search": "客户"},
             "search rare phrase (发放红包)": {"search": RARE},
@@ -270,12 +271,13 @@ def main() -> None:
     print(f"{'request':<40}" + "".join(f"{s:>12}" for s in sorted(results)) + f"{'ratio':>8}")
     for key in results[small]:
         row = "".join(f"{results[s].get(key, float('nan')):>12.2f}" for s in sorted(results))
-        print(f"{key.split(' (page')[0]:<40}{row}{results[large][key] / results[small][key] if key in results[large] else float('nan'):>8.2f}")
+        print(f"{key:<40}{row}{results[large][key] / results[small][key] if key in results[large] else float('nan'):>8.2f}")
 
 
 try:
     main()
 finally:
     connection.close()
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin_conn:
-        admin_conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if not ARGS.keep:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin_conn:
+            admin_conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

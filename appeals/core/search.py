@@ -40,6 +40,10 @@ from appeals.core.models import Appeal, AppealEvent, AppealSearch
 MAX_QUERY_CHARS = 100
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
+# A case reference (AP-2026-000123) is one lexeme, plus its serial: cut into "ap" and "2026" it
+# would put two lexemes in every document, and a search for a reference would intersect them.
+_REFERENCE = re.compile(r"(?<![a-z0-9])[a-z]{2,4}-\d{4}-\d{3,}(?![a-z0-9])")
+_REFERENCE_QUERY = re.compile(r"(?<![a-z0-9])[a-z]{2,4}-\d{4}(?:-\d*)?(?![a-z0-9])")
 
 
 def normalise(text: str) -> str:
@@ -52,8 +56,12 @@ def _runs(text: str) -> Iterable[tuple[str, bool]]:
 
 
 def lexemes(text: str) -> set[str]:
-    """The index side: Han unigrams and bigrams, other words whole."""
+    """The index side: references whole (and their serial), Han unigrams and bigrams, other words whole."""
+    text = normalise(text)
     out: set[str] = set()
+    for reference in _REFERENCE.findall(text):
+        out.update((reference, reference.rsplit("-", 1)[1]))
+    text = _REFERENCE.sub(" ", text)
     for run, is_han in _runs(text):
         if is_han:
             out.update(run)
@@ -65,8 +73,9 @@ def lexemes(text: str) -> set[str]:
 
 def query_terms(query: str) -> list[tuple[str, bool]]:
     """The query side: (lexeme, prefix?) pairs that must all match."""
-    terms: list[tuple[str, bool]] = []
-    for run, is_han in _runs(query[:MAX_QUERY_CHARS]):
+    query = normalise(query[:MAX_QUERY_CHARS])
+    terms: list[tuple[str, bool]] = [(reference.rstrip("-"), True) for reference in _REFERENCE_QUERY.findall(query)]
+    for run, is_han in _runs(_REFERENCE_QUERY.sub(" ", query)):
         if is_han:
             terms.extend((run[i:i + 2], False) for i in range(len(run) - 1)) if len(run) > 1 else terms.append((run, False))
         else:
@@ -75,7 +84,7 @@ def query_terms(query: str) -> list[tuple[str, bool]]:
 
 
 def _tsquery(terms: list[tuple[str, bool]]) -> str:
-    # Lexemes hold only letters and digits (see _RUNS), so quoting cannot be broken out of.
+    # Lexemes hold only letters, digits and a reference's hyphens, so quoting cannot be broken out of.
     return " & ".join(f"'{lex}'" + (":*" if prefix else "") for lex, prefix in terms)
 
 

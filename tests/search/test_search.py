@@ -15,8 +15,10 @@ from tests.api.conftest import client_for
 
 def test_lexemes_cut_han_into_characters_and_pairs_and_keep_other_words_whole():
     assert search.lexemes("发送红包 to VIP-客户 AP-2026-000123") == {
-        "发", "送", "红", "包", "发送", "送红", "红包", "to", "vip", "客", "户", "客户", "ap", "2026", "000123",
+        "发", "送", "红", "包", "发送", "送红", "红包", "to", "vip", "客", "户", "客户", "ap-2026-000123", "000123",
     }
+    # A reference is one lexeme (and its serial), not "ap" and "2026" in every document.
+    assert "ap" not in search.lexemes("AP-2026-000123 2027") and "2027" in search.lexemes("AP-2026-000123 2027")
     # Full-width forms normalise like their ASCII twins.
     assert search.lexemes("ＷＸ１２３") == {"wx123"}
 
@@ -24,7 +26,8 @@ def test_lexemes_cut_han_into_characters_and_pairs_and_keep_other_words_whole():
 def test_query_terms_need_every_pair_and_prefix_other_words():
     assert search.query_terms("发送红包") == [("发送", False), ("送红", False), ("红包", False)]
     assert search.query_terms("红") == [("红", False)]
-    assert search.query_terms("AP-2026") == [("ap", True), ("2026", True)]
+    assert search.query_terms("AP-2026") == [("ap-2026", True)]
+    assert search.query_terms("ap-2026-0001 红包") == [("ap-2026-0001", True), ("红包", False)]
     assert search.query_terms("' & | ! :* ()") == []
 
 
