@@ -37,6 +37,7 @@ URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b
 os.environ["DATABASE_URL"] = URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("SECRET_KEY", "bench-lists-not-secret")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # no access line per timed request in the output
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
