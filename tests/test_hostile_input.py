@@ -115,6 +115,11 @@ def test_every_url_pattern_with_hostile_path_values_is_never_a_5xx(world):
                 for method, kwargs in (("get", {}), ("post", {"data": FORM})):
                     response = getattr(client, method)(url, **kwargs)
                     requests += 1
+                    if response.status_code == 503 and url.startswith("/readyz"):
+                        # Readiness answers 503 by design while no worker heartbeat is seen; it
+                        # must still be its JSON verdict, not a crash.
+                        assert response.json()["status"] == "fail", response.content[:200]
+                        continue
                     if response.status_code >= 500:
                         failures.append((role, method.upper(), url[:120], response.status_code))
     print(f"\n[hostile-paths] requests={requests} 5xx={len(failures)}")

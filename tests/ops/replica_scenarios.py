@@ -132,7 +132,9 @@ def _():
     response, counts, _ = get(mgr, "/manager/reports/sla/?live=1")
     assert response.status_code == 200, response.status_code
     assert counts["replica"] >= 3, counts  # the report's own queries
-    assert counts["default"] <= 3, counts  # session and user, read before the view
+    # Session and user, read before the view, and the report.sla_view audit event (a write: the
+    # chain lock, its head, the insert): the report's own reads are all the replica's.
+    assert counts["default"] <= 8, counts
 
 
 @scenario("an export and the report API read the replica")
@@ -143,7 +145,8 @@ def _():
     api = Client()
     response, counts, _ = get(api, "/api/v1/reports/sla/?live=1", HTTP_AUTHORIZATION=f"Token {token_key}")
     assert response.status_code == 200, response.content[:300]
-    assert counts["replica"] >= 3 and counts["default"] <= 2, counts  # the token lookup is the primary's
+    # The token lookup and the report.sla_view audit event (a write) are the primary's.
+    assert counts["replica"] >= 3 and counts["default"] <= 7, counts
 
 
 @scenario("a manager dashboard shows the replica's (lagging) figures")
