@@ -28,6 +28,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from appeals.core.services import appeals as appeal_services
 from appeals.evidence import services as evidence_services
+from appeals.evidence.selectors import evidence_list
 from appeals.models import AppealState
 from appeals.notifications import dev_inbox
 from appeals.surge import services as surge_services
@@ -152,8 +153,8 @@ def _seed_desk(settings, tmp_path):
     admin = factories.UserFactory(username="admin-a", enterprise=enterprise)
     r1 = factories.UserFactory(username="reviewer-1", is_first_reviewer=True, is_second_reviewer=True, is_staff=True)
     r2 = factories.UserFactory(username="reviewer-2", is_first_reviewer=True, is_second_reviewer=True, is_staff=True)
-    manager = factories.UserFactory(username="manager", is_manager=True, is_staff=True, email="manager@desk.example",
-                                    phone="13900000001")
+    factories.UserFactory(username="manager", is_manager=True, is_staff=True, email="manager@desk.example",
+                          phone="13900000001")
     phones = iter(f"1371234{n:04d}" for n in range(100))
 
     def new_case(statement, *, kind="short_ban", severity="medium"):
@@ -397,3 +398,68 @@ def test_every_page_in_both_languages_fits_passes_axe_and_reads_in_chinese(live_
     (SCREENSHOTS / "problems.txt").write_text(report or "none\n", encoding="utf-8")
     if problems:
         pytest.fail(report, pytrace=False)
+
+
+@pytest.fixture
+def draft_case(transactional_db):
+    with translation.override("zh-hans"):
+        enterprise = factories.EnterpriseFactory(name="杭州蓝波科技有限公司")
+        account = factories.AccountFactory(enterprise=enterprise, display_name="客服一号")
+        admin = factories.UserFactory(username="admin-a", enterprise=enterprise)
+        incident = factories.IncidentFactory(account=account, created_by=admin)
+        appeal = appeal_services.appeal_create(by=admin, incident=incident, statement="账号被误封，请求解封。",
+                                               contact_phone="13712345678")
+    return appeal
+
+
+@pytest.mark.browser
+def test_skip_link_and_upload_area_work_from_the_keyboard(live_server, draft_case, tmp_path):
+    """Keyboard only: the skip link moves focus to the content; Tab reaches the evidence file
+    input, whose name is the drop zone's label; Space opens the file chooser and the chosen
+    file is uploaded. A click on the drop zone's label opens the chooser too."""
+    name, content = builders.evidence_content("ban_notice")
+    path = tmp_path / "封禁通知截图.png"
+    path.write_bytes(content)
+    base = live_server.url
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = _context(browser, base, "zh-hans")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            _log_in(page, base, "admin-a")
+            page.goto(f"{base}/appeals/{draft_case.reference}/")
+
+            page.evaluate(START_JS)
+            page.keyboard.press("Tab")
+            skip = page.locator("a.skip-link")
+            expect(skip).to_be_focused()
+            box = skip.bounding_box()
+            assert box and box["y"] >= 0 and box["width"] > 0, "the skip link shows when focused"
+            page.keyboard.press("Enter")
+            assert page.evaluate("document.activeElement.id") == "main"
+
+            file_input = page.locator("#evidence input[type=file]")
+            expect(file_input).to_have_accessible_name(re.compile("拖到此处"))
+            page.select_option("#evidence select[name=kind]", "ban_notice")
+            for _ in range(80):
+                page.keyboard.press("Tab")
+                if file_input.evaluate("el => el === document.activeElement"):
+                    break
+            else:
+                pytest.fail("Tab never reached the evidence file input")
+            assert file_input.evaluate("el => el.matches(':focus-visible') && getComputedStyle(el).outlineStyle !== 'none'")
+            with page.expect_file_chooser() as chooser_info:
+                page.keyboard.press("Space")
+            chooser = chooser_info.value
+            assert chooser.is_multiple()
+            with page.expect_navigation():  # the panel reloads once the upload succeeded
+                chooser.set_files(str(path))
+            expect(page.locator("#evidence table.evidence-files")).to_contain_text("封禁通知截图.png")
+
+            with page.expect_file_chooser():
+                page.click("#evidence .dropzone label")
+            context.close()
+        finally:
+            browser.close()
+    assert [item.kind for item in evidence_list(appeal=draft_case)] == ["ban_notice"]
