@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Debian packages `make test` needs: PostgreSQL, Redis, Chromium and its driver (browser
-# tests), gettext (compilemessages), nginx (the two-node topology), and python3-venv when the
+# tests; fonts-wqy-microhei so screenshots show Chinese), gettext (compilemessages), nginx (the two-node topology), and python3-venv when the
 # interpreter cannot make a venv. Run as root it installs what is missing (apt-get update once);
 # otherwise it names the one command to run and fails. Not Debian (no dpkg): nothing to do here,
 # scripts/ensure-services.sh then says what is missing.
@@ -9,7 +9,7 @@ command -v dpkg >/dev/null 2>&1 || exit 0
 python=${PYTHON:-python3}
 
 need=()
-for pkg in postgresql redis-server chromium chromium-driver gettext nginx openssl curl; do
+for pkg in postgresql redis-server chromium chromium-driver fonts-wqy-microhei gettext nginx openssl curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ! "$python" -c "import ensurepip" >/dev/null 2>&1 && ! dpkg -s python3-venv >/dev/null 2>&1; then

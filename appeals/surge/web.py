@@ -58,9 +58,11 @@ def volume_svg(series: VolumeSeries, *, opened_at, resolved_at=None, width: int 
         span = (series.points[-1][0] - series.points[0][0]).total_seconds() + series.bucket_minutes * 60 if counts else 1
         return left + plot_w * (moment - series.points[0][0]).total_seconds() / span
 
+    # Outside the f-string, where makemessages finds it.
+    label = _("Appeals per %(n)s min") % {"n": series.bucket_minutes}
     parts = [
         f'<svg class="surge-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(_("Appeals per %(n)s min") % {"n": series.bucket_minutes})}">',
+        f'aria-label="{escape(label)}">',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#888"/>',
         f'<text x="{left - 4}" y="{top + 10}" text-anchor="end" font-size="11">{peak:g}</text>',
         f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="11">0</text>',

@@ -161,7 +161,7 @@ def test_appeal_lifecycle_with_three_users(live_server, cast, tmp_path):
             expect(page.locator("#timeline")).to_contain_text("Evidence checks out.")
             page.set_viewport_size(PHONE)
             page.screenshot(path=str(tmp_path / "case-phone.png"), full_page=True)
-            page.select_option("form.lang select", "zh-hans")
+            page.click("form.lang button[value=zh-hans]")
             expect(page.locator("h1 .state")).to_have_text("已批准")
             expect(page.locator("#timeline")).to_contain_text("批准")
             page.goto(f"{base}/dashboard/")
