@@ -131,7 +131,7 @@ def test_second_reviewer_reopens_an_automated_decision(minor_case, plugged_condi
 
 def test_a_human_decision_cannot_be_reopened(second_review_appeal, second_reviewer, manager):
     appeal = svc.appeal_claim(appeal=second_review_appeal, by=second_reviewer)
-    appeal = svc.appeal_second_review(appeal=appeal, by=second_reviewer, decision="approve")
+    appeal = svc.appeal_second_review(appeal=appeal, by=second_reviewer, decision="approve", outcome_code="restored")
     other = factories.UserFactory(username="reviewer-3", is_second_reviewer=True)
     with pytest.raises(GuardFailed) as exc:
         appeal_reopen(appeal=appeal, by=other, comment="再看看")

@@ -176,6 +176,14 @@ class AppealDetailOutput(AppealListOutput):
     account = AccountOutput(source="incident.account", read_only=True)
     prior_incidents = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
+    outcome_code = serializers.CharField(read_only=True, help_text="The decision's outcome code ('' until decided).")
+    decision_reason = serializers.SerializerMethodField(help_text="The outcome code's reason for this case, in the request's language.")
+
+    def get_decision_reason(self, appeal) -> str:
+        from django.utils.translation import get_language
+
+        zh = (get_language() or "").lower().startswith("zh")
+        return appeal.decision_reason_zh if zh else appeal.decision_reason_en
 
     @extend_schema_field(PriorIncidentOutput(many=True))
     def get_prior_incidents(self, appeal):
@@ -270,12 +278,27 @@ class FirstReviewInput(CommentInput):
     decision = serializers.ChoiceField(choices=list(FirstReviewDecision.ACTIONS))
 
 
+_OUTCOME_HELP = ("Required to approve or reject: an active code of GET /api/v1/outcome-codes/ whose outcome matches the "
+                 "decision (a refusing code cannot approve). Errors (400, field `outcome_code`): outcome_code_required, "
+                 "outcome_code_unknown, outcome_code_mismatch.")
+
+
 class SecondReviewInput(CommentInput):
     decision = serializers.ChoiceField(choices=list(SecondReviewDecision.ACTIONS))
+    outcome_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="", help_text=_OUTCOME_HELP)
 
 
 class ManagerDecisionInput(CommentInput):
     decision = serializers.ChoiceField(choices=list(ManagerDecision.ACTIONS))
+    outcome_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="", help_text=_OUTCOME_HELP)
+
+
+class OutcomeCodeOutput(serializers.Serializer):
+    code = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["approve", "reject"])
+    label = serializers.CharField(help_text="In the request's language (Accept-Language: zh-Hans or en).")
+    reason_template = serializers.CharField()
+    next_steps = serializers.CharField()
 
 
 class ReassignInput(CommentInput):

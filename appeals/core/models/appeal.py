@@ -52,6 +52,11 @@ class Appeal(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     # Filed in a surging slice while its alert was open: sorts first in the reviewer queues.
     is_emergency = models.BooleanField(_("emergency"), default=False, db_index=True)
+    # The reasoned decision (appeals.core.decisions): the outcome code's slug and its reason
+    # rendered for this case in both languages when the decision was taken.
+    outcome_code = models.CharField(_("outcome code"), max_length=40, blank=True, default="", db_default="")
+    decision_reason_en = models.TextField(_("decision reason (English)"), blank=True, default="", db_default="")
+    decision_reason_zh = models.TextField(_("decision reason (Simplified Chinese)"), blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
