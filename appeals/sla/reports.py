@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from appeals.core import plugins
-from appeals.core.models import AppealState, Enterprise, IncidentKind, Platform, Role, Severity, User
+from appeals.core.models import AppealState, Enterprise, IncidentKind, OutcomeCode, Platform, Role, Severity, User
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require
 from appeals.sla.models import AppealSla, ReportSnapshot, SlaPolicy, default_policy
@@ -218,6 +218,10 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
     extra = _with_percentiles(closed_qs, aggs, "decision", to_decision, Q(outcome__in=DECIDED))
     closed = {**closed_qs.aggregate(**aggs), **extra}
 
+    # 2b. Outcome codes of the decisions closed in the period (appeals.core.decisions).
+    outcome_rows = list(closed_qs.filter(outcome__in=DECIDED).values("appeal__outcome_code")
+                        .annotate(n=Count("pk")).order_by("-n", "appeal__outcome_code"))
+
     # 3. Open clocks now: breached and about to breach (at or past the warning point).
     running = scoped.filter(closed_at__isnull=True, running_since__isnull=False)
     risk = scoped.filter(closed_at__isnull=True).aggregate(
@@ -312,7 +316,21 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
         "reviewers": reviewer_rows,
         "trend": trend,
         "surges": surge_history(filters=f),
+        "outcomes": _outcome_counts(outcome_rows),
     }
+
+
+def _outcome_counts(rows: list[dict]) -> list[dict]:
+    """Decisions per outcome code, most used first; a decision without a code (made before the
+    catalogue existed) counts under code ''."""
+    codes = {c.code: c for c in OutcomeCode.objects.all()}
+    out = []
+    for row in rows:
+        code = codes.get(row["appeal__outcome_code"])
+        out.append({"code": row["appeal__outcome_code"], "outcome": code.outcome if code else "",
+                    "label_en": code.label_en if code else "", "label_zh": code.label_zh if code else "",
+                    "count": row["n"]})
+    return out
 
 
 def _weekly(qs: QuerySet, column: str, tz) -> dict[date, int]:
@@ -350,7 +368,7 @@ def surge_history(*, filters: ReportFilters) -> list[dict] | None:
 
 # --- tables for CSV export ------------------------------------------------------------------
 
-TABLES = ("summary", "compliance", "breached", "at_risk", "reviewers", "trend", "surges")
+TABLES = ("summary", "compliance", "breached", "at_risk", "reviewers", "trend", "surges", "outcomes")
 
 
 def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
@@ -368,6 +386,9 @@ def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
     elif name == "surges":
         cols = ["opened_at", "slice", "window_minutes", "count", "usual", "state", "resolved_at"]
         return cols, [[row[c] for c in cols] for row in report["surges"] or []]
+    elif name == "outcomes":
+        cols = ["code", "outcome", "label_en", "label_zh", "count"]
+        return cols, [[row[c] for c in cols] for row in report.get("outcomes") or []]
     else:
         raise ValidationFailed(fields={"table": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(TABLES)}]})
     return cols, [[row[c] for c in cols] for row in report[name]]
