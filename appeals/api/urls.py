@@ -15,6 +15,7 @@ router = DefaultRouter()
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("appeals", views.AppealViewSet, basename="appeal")
+router.register("outcome-codes", views.OutcomeCodeList, basename="outcome-code")
 
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

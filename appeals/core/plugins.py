@@ -87,3 +87,18 @@ def register_alert_history(fn: Callable) -> None:
 def alert_history() -> Callable | None:
     """The registered provider, or None when no capability keeps alerts."""
     return _alert_history[-1] if _alert_history else None
+
+
+# --- precedents: signals a capability adds to the similarity of decided cases -----------------
+
+_precedent_signals: dict[str, Callable] = {}
+
+
+def register_precedent_signal(name: str, fn: Callable) -> None:
+    """fn(appeal_ids: list[int]) -> {appeal_id: set of signal labels} (e.g. the risk flags found
+    in each case's operation logs); appeals.core.precedents scores their overlap (Jaccard)."""
+    _precedent_signals[name] = fn
+
+
+def precedent_signals() -> dict[str, Callable]:
+    return dict(_precedent_signals)

@@ -309,3 +309,18 @@ class ReassignInput(CommentInput):
         if user is None:
             raise serializers.ValidationError(_("No active reviewer with this username or id."))
         return user
+
+
+class PrecedentOutput(serializers.Serializer):
+    reference = serializers.CharField(help_text="The decided case (GET /api/v1/appeals/{reference}/).")
+    state = serializers.ChoiceField(choices=["approved", "rejected"])
+    enterprise = serializers.CharField()
+    kind = serializers.ChoiceField(choices=IncidentKind.values)
+    reason = serializers.ChoiceField(choices=ReasonCategory.values)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    outcome_code = serializers.CharField()
+    outcome_label = serializers.CharField(help_text="In the request's language.")
+    decision_reason = serializers.CharField(help_text="In the request's language.")
+    score = serializers.FloatField(help_text="kind +3, reason +2, risk flags +2×Jaccard, same account's earlier case +1.")
+    matched = serializers.ListField(child=serializers.ChoiceField(choices=["kind", "reason", "signals", "account"]))
+    shared_signals = serializers.ListField(child=serializers.CharField())
