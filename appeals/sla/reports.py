@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Aggregate, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -219,8 +219,11 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
     closed = {**closed_qs.aggregate(**aggs), **extra}
 
     # 2b. Outcome codes of the decisions closed in the period (appeals.core.decisions).
+    code = OutcomeCode.objects.filter(code=OuterRef("appeal__outcome_code"))
     outcome_rows = list(closed_qs.filter(outcome__in=DECIDED).values("appeal__outcome_code")
-                        .annotate(n=Count("pk")).order_by("-n", "appeal__outcome_code"))
+                        .annotate(n=Count("pk"), code_outcome=Subquery(code.values("outcome")[:1]),
+                                  label_en=Subquery(code.values("label_en")[:1]), label_zh=Subquery(code.values("label_zh")[:1]))
+                        .order_by("-n", "appeal__outcome_code"))
 
     # 3. Open clocks now: breached and about to breach (at or past the warning point).
     running = scoped.filter(closed_at__isnull=True, running_since__isnull=False)
@@ -323,14 +326,8 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
 def _outcome_counts(rows: list[dict]) -> list[dict]:
     """Decisions per outcome code, most used first; a decision without a code (made before the
     catalogue existed) counts under code ''."""
-    codes = {c.code: c for c in OutcomeCode.objects.all()}
-    out = []
-    for row in rows:
-        code = codes.get(row["appeal__outcome_code"])
-        out.append({"code": row["appeal__outcome_code"], "outcome": code.outcome if code else "",
-                    "label_en": code.label_en if code else "", "label_zh": code.label_zh if code else "",
-                    "count": row["n"]})
-    return out
+    return [{"code": r["appeal__outcome_code"], "outcome": r["code_outcome"] or "", "label_en": r["label_en"] or "",
+             "label_zh": r["label_zh"] or "", "count": r["n"]} for r in rows]
 
 
 def _weekly(qs: QuerySet, column: str, tz) -> dict[date, int]:
