@@ -20,3 +20,6 @@ def second_claimed_appeal(second_review_appeal, second_reviewer):
 def escalated_appeal(claimed_appeal, first_reviewer):
     return svc.appeal_first_review(appeal=claimed_appeal, by=first_reviewer, decision="escalate",
                                    comment="Entity-level ban; needs the hotline.")
+
+
+from tests.sla.conftest import china_calendar, desk  # noqa: E402, F401  (the SLA report fixture)

@@ -12,7 +12,7 @@ from appeals.sla.recovery import recovery_filters, time_to_recovery
 from appeals.sla.reports import parse_filters, report_csv, sla_report
 from tests import factories
 from tests.api.conftest import client_for
-from tests.sla.conftest import at, china_calendar, desk  # noqa: F401  (fixtures)
+from tests.sla.conftest import at
 
 pytestmark = pytest.mark.django_db
 NOW = at(2026, 3, 12, 12)
