@@ -171,13 +171,13 @@ class RecoveryMonthOutput(RecoveryTotalOutput):
 
 
 class RecoveryKindOutput(RecoveryTotalOutput):
-    kind = serializers.ChoiceField(choices=IncidentKind.values)
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
 
 
 class RecoveryRowOutput(RecoveryMonthOutput):
     enterprise_id = serializers.IntegerField()
     enterprise = serializers.CharField()
-    kind = serializers.ChoiceField(choices=IncidentKind.values)
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
 
 
 class TimeToRecoveryOutput(serializers.Serializer):

@@ -295,7 +295,7 @@ class ManagerDecisionInput(CommentInput):
 
 class OutcomeCodeOutput(serializers.Serializer):
     code = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["approve", "reject"])
+    outcome = serializers.CharField(help_text="approve or reject: the decision this code may give.")
     label = serializers.CharField(help_text="In the request's language (Accept-Language: zh-Hans or en).")
     reason_template = serializers.CharField()
     next_steps = serializers.CharField()
@@ -313,14 +313,14 @@ class ReassignInput(CommentInput):
 
 class PrecedentOutput(serializers.Serializer):
     reference = serializers.CharField(help_text="The decided case (GET /api/v1/appeals/{reference}/).")
-    state = serializers.ChoiceField(choices=["approved", "rejected"])
+    state = serializers.CharField(help_text="approved or rejected")
     enterprise = serializers.CharField()
-    kind = serializers.ChoiceField(choices=IncidentKind.values)
-    reason = serializers.ChoiceField(choices=ReasonCategory.values)
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
+    reason = serializers.ChoiceField(choices=ReasonCategory.choices)
     decided_at = serializers.DateTimeField(allow_null=True)
     outcome_code = serializers.CharField()
     outcome_label = serializers.CharField(help_text="In the request's language.")
     decision_reason = serializers.CharField(help_text="In the request's language.")
     score = serializers.FloatField(help_text="kind +3, reason +2, risk flags +2×Jaccard, same account's earlier case +1.")
-    matched = serializers.ListField(child=serializers.ChoiceField(choices=["kind", "reason", "signals", "account"]))
+    matched = serializers.ListField(child=serializers.CharField(), help_text="Which of kind, reason, signals, account matched.")
     shared_signals = serializers.ListField(child=serializers.CharField())
