@@ -172,6 +172,38 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         sla_policy_update.nested(by=request.user, severity=obj.severity, unit=obj.unit, amount=obj.amount)
 
 
+@admin.register(models.OutcomeCode)
+class OutcomeCodeAdmin(admin.ModelAdmin):
+    """Managers edit the catalogue's texts and retire codes; saving goes through the audited service."""
+
+    list_display = ("code", "outcome", "label_en", "label_zh", "active", "position")
+    list_filter = ("outcome", "active")
+    fields = ("code", "outcome", "label_en", "label_zh", "reason_en", "reason_zh", "next_steps_en", "next_steps_zh",
+              "active", "position")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code", "outcome") if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # retire a code (active off): decisions keep naming it
+
+    def has_add_permission(self, request):
+        return request.user.has_role(models.Role.MANAGER)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_role(models.Role.MANAGER)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def save_model(self, request, obj, form, change):
+        from appeals.core.services.outcome_codes import TEXT_FIELDS, outcome_code_save
+
+        saved = outcome_code_save.nested(by=request.user, code=obj.code, outcome=obj.outcome,
+                                         **{f: getattr(obj, f) for f in TEXT_FIELDS})
+        obj.pk = saved.pk
+
+
 @admin.register(models.WorkCalendarDay)
 class WorkCalendarDayAdmin(admin.ModelAdmin):
     list_display = ("date", "is_working", "note", "source", "updated_at")

@@ -105,7 +105,7 @@ def test_file_evidence_submit_verify_two_reviews_decision_mail(
     assert r1.post(f"/api/v1/appeals/{reference}/claim/").status_code == 403
     r2 = client_for(second_reviewer)
     assert r2.post(f"/api/v1/appeals/{reference}/claim/").json()["second_reviewer"] == second_reviewer.username
-    r = r2.post(f"/api/v1/appeals/{reference}/second-review/", {"decision": "approve", "comment": "Agreed."}, format="json")
+    r = r2.post(f"/api/v1/appeals/{reference}/second-review/", {"decision": "approve", "comment": "Agreed.", "outcome_code": "restored"}, format="json")
     assert r.status_code == 200 and r.json()["state"] == "approved", r.json()
 
     # The decision mail arrives over SMTP, once.

@@ -41,7 +41,9 @@ def test_every_capability_registers_its_guards_listeners_and_panels():
     assert "both_proofs_guard" in guard_names[Action.ACCEPT]
     listener_modules = {listener.__module__ for listener in workflow._listeners}
     assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services"} <= listener_modules
-    assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == ["verification", "evidence", "records-legal-hold"]
+    assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == [
+        "verification", "evidence", "precedents", "records-legal-hold",
+    ]
     for name in ("minor_severity", "no_recent_incident", "applicant_verified", "evidence_complete", "no_risk_flags"):
         assert plugins.auto_resolution_condition(name) is not None, name
     assert "sla" in plugins.appeal_related()

@@ -19,6 +19,7 @@ router.register("accounts", views.AccountViewSet, basename="account")
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("appeals", views.AppealViewSet, basename="appeal")
 router.register("auth/tokens", views.TokenViewSet, basename="auth-token")
+router.register("outcome-codes", views.OutcomeCodeList, basename="outcome-code")
 
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

@@ -4,8 +4,9 @@ and the sign-in / token audit receivers (appeals.core.services.auth)."""
 from django.contrib.auth import signals as auth_signals
 from django.db.models.signals import post_save
 
-from appeals.core import notices, search
+from appeals.core import decisions, notices, precedents_panel, search
 from appeals.core.models import User
+from appeals.core.panels import register_panel
 from appeals.core.services import auth
 from appeals.core.services.appeals import phone_monthly_quota_guard
 from appeals.core.workflow import Action, register_guard, register_listener
@@ -13,6 +14,8 @@ from appeals.core.workflow import Action, register_guard, register_listener
 
 def register() -> None:
     register_guard(Action.SUBMIT, phone_monthly_quota_guard)
+    decisions.register()
+    register_panel("precedents", 60, precedents_panel.render)
     register_listener(notices.on_transition)
     register_listener(search.on_transition)
     post_save.connect(auth.on_user_saved, sender=User, dispatch_uid="appeals.revoke_tokens_on_password_change")

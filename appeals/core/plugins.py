@@ -101,3 +101,16 @@ def register_step_status(step: str, fn: Callable) -> None:
 
 def step_status(step: str) -> Callable | None:
     return _step_status.get(step)
+# --- precedents: signals a capability adds to the similarity of decided cases -----------------
+
+_precedent_signals: dict[str, Callable] = {}
+
+
+def register_precedent_signal(name: str, fn: Callable) -> None:
+    """fn(appeal_ids: list[int]) -> {appeal_id: set of signal labels} (e.g. the risk flags found
+    in each case's operation logs); appeals.core.precedents scores their overlap (Jaccard)."""
+    _precedent_signals[name] = fn
+
+
+def precedent_signals() -> dict[str, Callable]:
+    return dict(_precedent_signals)

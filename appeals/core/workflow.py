@@ -218,12 +218,20 @@ assert len(TABLE) == len(TRANSITIONS), "duplicate (state, action) in the transit
 
 _guards: dict[str, list[Callable]] = defaultdict(list)
 _listeners: list[Callable] = []
+_effects: dict[str, list[Callable]] = defaultdict(list)
 
 
 def register_guard(action: str, guard: Callable) -> None:
     """Add a rule to an action: guard(appeal, by, data) raises a DomainError to refuse."""
     if guard not in _guards[action]:
         _guards[action].append(guard)
+
+
+def register_effect(action: str, effect: Callable) -> None:
+    """Add to what an action does to the row: effect(appeal, by, data) runs after the table's
+    effects, before the row is saved (e.g. the outcome code of a decision)."""
+    if effect not in _effects[action]:
+        _effects[action].append(effect)
 
 
 def register_listener(listener: Callable) -> None:
@@ -271,7 +279,7 @@ def apply_transition(*, appeal: Appeal, action: str, by, comment: str = "", data
         source = locked.state
         # A target of None means "back to the stage that asked" (read before effects run).
         target = transition.target or locked.resume_state or S.FIRST_REVIEW
-        for effect in transition.effects:
+        for effect in (*transition.effects, *_effects[action]):
             effect(locked, by, data)
         locked.state = target
         locked.save()

@@ -8,6 +8,7 @@ from appeals.core import plugins
 from appeals.core.panels import register_panel
 from appeals.core.workflow import Action, register_guard
 from appeals.evidence import (
+    selectors,
     services,
     tasks,  # noqa: F401  (registers the capability's Celery tasks)
     web,
@@ -21,6 +22,7 @@ def register() -> None:
     register_guard(Action.SUBMIT, services.evidence_complete_guard)
     register_panel("evidence", 30, web.render_evidence_panel)
     plugins.register_step_status("evidence", web.evidence_step_status)
+    plugins.register_precedent_signal("risk", selectors.risk_flag_rules)
     plugins.register_auto_resolution_condition("evidence_complete", services.evidence_complete_condition)
     plugins.register_auto_resolution_condition("no_risk_flags", services.no_risk_flags_condition)
     registry.register_beat("evidence-sweep", task="appeals.tasks.evidence.sweep_stranded",

@@ -27,3 +27,14 @@ def evidence_get(*, user, reference: str, uuid) -> EvidenceItem:
 
 def risk_flags(*, appeal: Appeal) -> QuerySet[RiskFlag]:
     return RiskFlag.objects.filter(appeal=appeal).select_related("evidence").order_by("rule", "window_start", "id")
+
+
+def risk_flag_rules(appeal_ids: list[int]) -> dict[int, set[str]]:
+    """The risk rules flagged in each case's operation logs (the precedent signal of
+    appeals.core.precedents: cases sharing flags are more alike)."""
+    from appeals.evidence.models import RiskFlag
+
+    out: dict[int, set[str]] = {}
+    for appeal_id, rule in RiskFlag.objects.filter(appeal_id__in=appeal_ids).values_list("appeal_id", "rule").distinct():
+        out.setdefault(appeal_id, set()).add(rule)
+    return out

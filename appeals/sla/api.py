@@ -13,6 +13,7 @@ from appeals.core import selectors as core_selectors
 from appeals.core.models import IncidentKind, Platform, Severity
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.replica import tolerates_lag
+from appeals.sla import recovery
 from appeals.sla.clock import clock_of, duration_text
 from appeals.sla.models import AppealSla
 from appeals.sla.reports import DASHBOARD_TABLES, TABLES, dashboard_series, parse_filters, report_csv, sla_report_for_view
@@ -88,6 +89,14 @@ class WeekOutput(serializers.Serializer):
     closed = serializers.IntegerField()
 
 
+class OutcomeCountOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="Outcome code of the decision ('' for decisions made before codes existed).")
+    outcome = serializers.CharField(help_text="approve or reject")
+    label_en = serializers.CharField()
+    label_zh = serializers.CharField()
+    count = serializers.IntegerField(help_text="Decisions closed in the period with this code.")
+
+
 class SlaReportOutput(serializers.Serializer):
     filters = serializers.DictField()
     generated_at = serializers.DateTimeField(help_text="When the figures were computed.")
@@ -100,6 +109,8 @@ class SlaReportOutput(serializers.Serializer):
     trend = WeekOutput(many=True)
     surges = serializers.ListField(child=serializers.DictField(), allow_null=True,
                                    help_text="Surge alerts opened in the period (all tenants); null when no capability keeps alerts.")
+    outcomes = OutcomeCountOutput(many=True, required=False, default=list,
+                                  help_text="Decisions closed in the period per outcome code, most used first.")
 
 
 class SlaReportApi(APIView):
@@ -173,7 +184,74 @@ def csv_response(report: dict, table: str, *, by) -> HttpResponse:
     return response
 
 
+class RecoveryTotalOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Accounts restored (approved appeals decided in the period).")
+    median_h = serializers.FloatField(allow_null=True, help_text="Median hours from the ban to the restoring decision.")
+    p90_h = serializers.FloatField(allow_null=True, help_text="90th percentile, hours.")
+
+
+class RecoveryMonthOutput(RecoveryTotalOutput):
+    month = serializers.CharField(help_text="YYYY-MM of the restoring decision (Asia/Shanghai).")
+
+
+class RecoveryKindOutput(RecoveryTotalOutput):
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
+
+
+class RecoveryRowOutput(RecoveryMonthOutput):
+    enterprise_id = serializers.IntegerField()
+    enterprise = serializers.CharField()
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
+
+
+class TimeToRecoveryOutput(serializers.Serializer):
+    filters = serializers.DictField()
+    generated_at = serializers.DateTimeField()
+    overall = RecoveryTotalOutput()
+    by_month = RecoveryMonthOutput(many=True)
+    by_kind = RecoveryKindOutput(many=True)
+    rows = RecoveryRowOutput(many=True, help_text="Per month, enterprise and incident kind.")
+
+
+RECOVERY_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (Asia/Shanghai); default: the first day of the month 11 months before end."),
+    *FILTER_PARAMETERS[1:6],
+]
+RECOVERY_DESCRIPTION = (
+    "Time from the ban (incident.banned_at) to the decision that restores the account (decided_at of the approved appeal), "
+    "for restoring decisions in the period. Managers see every enterprise (filter with `enterprise`); an enterprise admin "
+    "sees only their own enterprise (the `enterprise` filter is ignored); others get 403 permission_denied. "
+    "Bad filters: 400 with field errors (start, end, enterprise, kind, platform, severity)."
+)
+
+
+class TimeToRecoveryApi(APIView):
+    @extend_schema(operation_id="reports_time_to_recovery", parameters=RECOVERY_PARAMETERS, responses=TimeToRecoveryOutput,
+                   description=RECOVERY_DESCRIPTION, tags=["reports"])
+    def get(self, request):
+        filters = recovery.recovery_filters(user=request.user, params=request.query_params)
+        return Response(TimeToRecoveryOutput(recovery.time_to_recovery(user=request.user, filters=filters)).data)
+
+
+class TimeToRecoveryCsvApi(APIView):
+    @extend_schema(operation_id="reports_time_to_recovery_csv", parameters=RECOVERY_PARAMETERS, description=RECOVERY_DESCRIPTION,
+                   responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 CSV with BOM")},
+                   tags=["reports"])
+    def get(self, request):
+        filters = recovery.recovery_filters(user=request.user, params=request.query_params)
+        return recovery_csv_response(recovery.time_to_recovery(user=request.user, filters=filters))
+
+
+def recovery_csv_response(report: dict) -> HttpResponse:
+    f = report["filters"]
+    response = HttpResponse(recovery.time_to_recovery_csv(report).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="time-to-recovery-{f["start"]}-{f["end"]}.csv"'
+    return response
+
+
 urlpatterns = [
+    path("reports/time-to-recovery/", TimeToRecoveryApi.as_view(), name="api-time-to-recovery"),
+    path("reports/time-to-recovery.csv", TimeToRecoveryCsvApi.as_view(), name="api-time-to-recovery-csv"),
     path("appeals/<str:reference>/sla/", AppealClockApi.as_view(), name="api-appeal-sla"),
     path("reports/sla/", SlaReportApi.as_view(), name="api-sla-report"),
     path("reports/sla/<str:table>.csv", SlaReportCsvApi.as_view(), name="api-sla-report-csv"),

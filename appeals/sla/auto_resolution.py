@@ -88,7 +88,8 @@ def appeal_auto_resolve(*, appeal: Appeal) -> Appeal:
                     decided = apply_transition(
                         appeal=locked, action=Action.AUTO_APPROVE, by=None,
                         comment=_("Approved automatically by rule %(rule)s.") % {"rule": rule},
-                        data={"rule": rule, "automated": True, "conditions": list(REQUIRED_CONDITIONS)},
+                        data={"rule": rule, "automated": True, "conditions": list(REQUIRED_CONDITIONS),
+                              "outcome_code": "restored"},  # appeals.core.decisions.AUTO_APPROVE_CODE
                     )
                     audit_record(actor=None, action="appeal.automated_decision", target_type="appeals.appeal",
                                  target_id=decided.reference, enterprise_id=decided.enterprise_id,

@@ -13,14 +13,14 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Aggregate, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from appeals.core import plugins
-from appeals.core.models import AppealState, Enterprise, IncidentKind, Platform, Role, Severity, User
+from appeals.core.models import AppealState, Enterprise, IncidentKind, OutcomeCode, Platform, Role, Severity, User
 from appeals.shared.exceptions import ValidationFailed
 from appeals.shared.writes import require
 from appeals.sla.models import AppealSla, ReportSnapshot, SlaPolicy, default_policy
@@ -218,6 +218,13 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
     extra = _with_percentiles(closed_qs, aggs, "decision", to_decision, Q(outcome__in=DECIDED))
     closed = {**closed_qs.aggregate(**aggs), **extra}
 
+    # 2b. Outcome codes of the decisions closed in the period (appeals.core.decisions).
+    code = OutcomeCode.objects.filter(code=OuterRef("appeal__outcome_code"))
+    outcome_rows = list(closed_qs.filter(outcome__in=DECIDED).values("appeal__outcome_code")
+                        .annotate(n=Count("pk"), code_outcome=Subquery(code.values("outcome")[:1]),
+                                  label_en=Subquery(code.values("label_en")[:1]), label_zh=Subquery(code.values("label_zh")[:1]))
+                        .order_by("-n", "appeal__outcome_code"))
+
     # 3. Open clocks now: breached and about to breach (at or past the warning point).
     running = scoped.filter(closed_at__isnull=True, running_since__isnull=False)
     risk = scoped.filter(closed_at__isnull=True).aggregate(
@@ -315,7 +322,15 @@ def sla_report(*, user, filters: ReportFilters, now: datetime | None = None) -> 
         "reviewers": reviewer_rows,
         "trend": trend,
         "surges": surge_history(filters=f),
+        "outcomes": _outcome_counts(outcome_rows),
     }
+
+
+def _outcome_counts(rows: list[dict]) -> list[dict]:
+    """Decisions per outcome code, most used first; a decision without a code (made before the
+    catalogue existed) counts under code ''."""
+    return [{"code": r["appeal__outcome_code"], "outcome": r["code_outcome"] or "", "label_en": r["label_en"] or "",
+             "label_zh": r["label_zh"] or "", "count": r["n"]} for r in rows]
 
 
 def _weekly(qs: QuerySet, column: str, tz) -> dict[date, int]:
@@ -354,7 +369,7 @@ def surge_history(*, filters: ReportFilters) -> list[dict] | None:
 
 # --- tables for CSV export ------------------------------------------------------------------
 
-TABLES = ("summary", "compliance", "breached", "at_risk", "reviewers", "trend", "surges")
+TABLES = ("summary", "compliance", "breached", "at_risk", "reviewers", "trend", "surges", "outcomes")
 
 
 def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
@@ -372,6 +387,9 @@ def report_table(report: dict, name: str) -> tuple[list[str], list[list]]:
     elif name == "surges":
         cols = ["opened_at", "slice", "window_minutes", "count", "usual", "state", "resolved_at"]
         return cols, [[row[c] for c in cols] for row in report["surges"] or []]
+    elif name == "outcomes":
+        cols = ["code", "outcome", "label_en", "label_zh", "count"]
+        return cols, [[row[c] for c in cols] for row in report.get("outcomes") or []]
     elif name in DASHBOARD_TABLES and name in report:  # the dashboard's series (dashboard_series)
         cols = DASHBOARD_COLUMNS[name]
     else:

@@ -169,8 +169,27 @@ def sla_calendar_page(request):
     return render(request, "appeals/calendar_years.html", {"years": calendar_years_overview()})
 
 
+@login_required
+def time_to_recovery_csv(request):
+    """The dashboard's time-to-recovery rows as CSV (tenant-scoped like the API)."""
+    from appeals.sla import recovery
+    from appeals.sla.api import recovery_csv_response
+
+    try:
+        filters = recovery.recovery_filters(user=request.user, params=request.GET)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except ValidationFailed as exc:
+        from django.http import HttpResponseBadRequest
+
+        return HttpResponseBadRequest("; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.fields.items()),
+                                      content_type="text/plain; charset=utf-8")
+    return recovery_csv_response(recovery.time_to_recovery(user=request.user, filters=filters))
+
+
 urlpatterns = [
     path("manager/calendar/", sla_calendar_page, name="sla-calendar"),
     path("manager/reports/sla/", sla_report_page, name="sla-report"),
+    path("manager/reports/time-to-recovery.csv", time_to_recovery_csv, name="time-to-recovery-csv"),
     path("manager/reports/sla/<str:table>.csv", sla_report_csv, name="sla-report-csv"),
 ]

@@ -130,7 +130,7 @@ def test_lifecycle_through_the_generated_client(generated, live_server, enterpri
     assert reviewed.state == models.AppealStateEnum.SECOND_REVIEW, reviewed
     api("appeals.v1_appeals_claim_create").sync(reference, client=second)
     decided = api("appeals.v1_appeals_second_review_create").sync(reference, client=second, body=models.SecondReviewInputRequest(
-        decision=models.SecondReviewInputDecisionEnum("approve")))
+        decision=models.SecondReviewInputDecisionEnum("approve"), outcome_code="restored"))
     assert decided.state == models.AppealStateEnum.APPROVED, decided
 
     bundle = api("evidence.appeal_bundle").sync_detailed(reference, client=admin)

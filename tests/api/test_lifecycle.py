@@ -61,7 +61,8 @@ def test_full_lifecycle_through_the_api(api_as, enterprise_admin, first_reviewer
 
     r2 = api_as(second_reviewer)
     assert r2.post(f"/api/v1/appeals/{reference}/claim/").json()["second_reviewer"] == "reviewer-2"
-    r = r2.post(f"/api/v1/appeals/{reference}/second-review/", {"decision": "approve"}, format="json")
+    r = r2.post(f"/api/v1/appeals/{reference}/second-review/", {"decision": "approve", "outcome_code": "restored"},
+                format="json")
     assert r.status_code == 200, r.json()
     assert r.json()["state"] == "approved"
     assert r.json()["decided_at"] is not None
@@ -112,7 +113,8 @@ def test_needs_info_then_resubmit_returns_to_first_review(api_as, needs_info_app
 
 def test_manager_decides_an_escalated_case(api_as, escalated_appeal, manager):
     r = api_as(manager).post(f"/api/v1/appeals/{escalated_appeal.reference}/decide/",
-                             {"decision": "reject", "comment": "Confirmed violation on the hotline."}, format="json")
+                             {"decision": "reject", "comment": "Confirmed violation on the hotline.",
+                              "outcome_code": "refused_violation_confirmed"}, format="json")
     assert r.status_code == 200, r.json()
     assert r.json()["state"] == "rejected"
 

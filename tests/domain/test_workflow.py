@@ -26,7 +26,7 @@ def test_submit_moves_draft_into_first_review_queue_with_timeline(complete_draft
 def test_full_path_approve(second_review_appeal, second_reviewer, first_reviewer):
     appeal = svc.appeal_claim(appeal=second_review_appeal, by=second_reviewer)
     assert appeal.second_reviewer == second_reviewer
-    appeal = svc.appeal_second_review(appeal=appeal, by=second_reviewer, decision="approve")
+    appeal = svc.appeal_second_review(appeal=appeal, by=second_reviewer, decision="approve", outcome_code="restored")
     assert appeal.state == S.APPROVED
     assert appeal.decided_at is not None
     assert appeal.first_reviewer == first_reviewer
@@ -75,13 +75,14 @@ def test_manager_decides_escalated(claimed_appeal, first_reviewer, manager, seco
     svc.appeal_first_review(appeal=claimed_appeal, by=first_reviewer, decision="escalate", comment="Call them")
     with pytest.raises(PermissionDenied):
         svc.appeal_decide_escalated(appeal=claimed_appeal, by=second_reviewer, decision="approve")
-    appeal = svc.appeal_decide_escalated(appeal=claimed_appeal, by=manager, decision="approve")
+    appeal = svc.appeal_decide_escalated(appeal=claimed_appeal, by=manager, decision="approve", outcome_code="restored")
     assert appeal.state == S.APPROVED
 
 
 def test_withdraw_before_decision_but_not_after(second_review_appeal, second_reviewer, enterprise_admin):
     svc.appeal_claim(appeal=second_review_appeal, by=second_reviewer)
-    svc.appeal_second_review(appeal=second_review_appeal, by=second_reviewer, decision="reject", comment="Spam confirmed")
+    svc.appeal_second_review(appeal=second_review_appeal, by=second_reviewer, decision="reject", comment="Spam confirmed",
+                             outcome_code="refused_violation_confirmed")
     with pytest.raises(InvalidTransition) as exc:
         svc.appeal_withdraw(appeal=second_review_appeal, by=enterprise_admin)
     assert "Rejected" in exc.value.message and "Withdraw" in exc.value.message

@@ -67,13 +67,14 @@ def desk(db, china_calendar, enterprise, other_enterprise, enterprise_admin, oth
     act(at(2026, 3, 2, 12), svc.appeal_claim, appeal=c1, by=r1)
     act(at(2026, 3, 2, 13), svc.appeal_first_review, appeal=c1, by=r1, decision="approve")
     act(at(2026, 3, 2, 14), svc.appeal_claim, appeal=c1, by=r2)
-    act(at(2026, 3, 2, 16), svc.appeal_second_review, appeal=c1, by=r2, decision="approve")
+    act(at(2026, 3, 2, 16), svc.appeal_second_review, appeal=c1, by=r2, decision="approve", outcome_code="restored")
 
     c2 = file_case(admin=enterprise_admin, account=acct(), severity="medium", when=at(2026, 3, 3, 9))
     act(at(2026, 3, 3, 13), svc.appeal_claim, appeal=c2, by=r1)
     act(at(2026, 3, 4, 9), svc.appeal_first_review, appeal=c2, by=r1, decision="reject", comment="=HYPERLINK(\"x\")")
     act(at(2026, 3, 4, 10), svc.appeal_claim, appeal=c2, by=r2)
-    act(at(2026, 3, 5, 11), svc.appeal_second_review, appeal=c2, by=r2, decision="reject", comment="同意驳回")
+    act(at(2026, 3, 5, 11), svc.appeal_second_review, appeal=c2, by=r2, decision="reject", comment="同意驳回",
+        outcome_code="refused_violation_confirmed")
 
     c3 = file_case(admin=enterprise_admin, account=acct(), severity="severe", kind="entity_ban", when=at(2026, 3, 4, 10))
     act(at(2026, 3, 4, 18), svc.appeal_claim, appeal=c3, by=r2)
@@ -89,5 +90,5 @@ def desk(db, china_calendar, enterprise, other_enterprise, enterprise_admin, oth
     act(at(2026, 3, 2, 12), svc.appeal_resubmit, appeal=c6, by=enterprise_admin)
     act(at(2026, 3, 2, 13), svc.appeal_first_review, appeal=c6, by=r1, decision="approve")
     act(at(2026, 3, 2, 13, 30), svc.appeal_claim, appeal=c6, by=r2)
-    act(at(2026, 3, 2, 14), svc.appeal_second_review, appeal=c6, by=r2, decision="approve")
+    act(at(2026, 3, 2, 14), svc.appeal_second_review, appeal=c6, by=r2, decision="approve", outcome_code="restored_with_warning")
     return {"cases": [c1, c2, c3, c4, c5, c6], "r1": r1, "r2": r2}

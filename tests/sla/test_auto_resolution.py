@@ -52,6 +52,7 @@ def test_all_conditions_hold_case_is_approved_as_an_automated_decision(minor_cas
     event = AppealEvent.objects.get(appeal=appeal, action="auto_approve")
     assert event.actor is None
     assert event.data["rule"] == "minor-auto-resolution-v1" and event.data["automated"] is True
+    assert appeal.outcome_code == event.data["outcome_code"] == "restored" and "is approved" in appeal.decision_reason_en
     audit = AuditEvent.objects.get(action="appeal.automated_decision", target_id=appeal.reference)
     assert audit.after["rule"] == "minor-auto-resolution-v1"
     sla = AppealSla.objects.get(appeal=appeal)
@@ -125,13 +126,14 @@ def test_second_reviewer_reopens_an_automated_decision(minor_case, plugged_condi
     appeal = appeal_reopen(appeal=appeal, by=second_reviewer, comment="截图与日志不符")
     assert appeal.state == AppealState.SECOND_REVIEW
     assert appeal.second_reviewer == second_reviewer and appeal.decided_at is None
+    assert appeal.outcome_code == "" and appeal.decision_reason_en == ""  # undecided again
     sla = AppealSla.objects.get(appeal=appeal)
     assert sla.closed_at is None and sla.running_since is not None
 
 
 def test_a_human_decision_cannot_be_reopened(second_review_appeal, second_reviewer, manager):
     appeal = svc.appeal_claim(appeal=second_review_appeal, by=second_reviewer)
-    appeal = svc.appeal_second_review(appeal=appeal, by=second_reviewer, decision="approve")
+    appeal = svc.appeal_second_review(appeal=appeal, by=second_reviewer, decision="approve", outcome_code="restored")
     other = factories.UserFactory(username="reviewer-3", is_second_reviewer=True)
     with pytest.raises(GuardFailed) as exc:
         appeal_reopen(appeal=appeal, by=other, comment="再看看")

@@ -196,7 +196,7 @@ def test_decision_stops_the_clock_and_records_compliance(enterprise_admin, accou
     act(at(2026, 3, 2, 11), svc.appeal_claim, appeal=appeal, by=first_reviewer)
     act(at(2026, 3, 2, 12), svc.appeal_first_review, appeal=appeal, by=first_reviewer, decision="approve")
     act(at(2026, 3, 2, 13), svc.appeal_claim, appeal=appeal, by=second_reviewer)
-    act(at(2026, 3, 3, 11), svc.appeal_second_review, appeal=appeal, by=second_reviewer, decision="approve")  # 25 h
+    act(at(2026, 3, 3, 11), svc.appeal_second_review, appeal=appeal, by=second_reviewer, decision="approve", outcome_code="restored")  # 25 h
     sla = AppealSla.objects.get(appeal=appeal)
     assert sla.closed_at == at(2026, 3, 3, 11) and sla.outcome == "approved"
     assert sla.met is False

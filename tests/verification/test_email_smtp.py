@@ -101,7 +101,8 @@ def test_needs_info_and_decision_emails_carry_the_reviewers_reason(smtp, complet
     appeal_services.appeal_first_review(appeal=appeal, by=first_reviewer, decision="reject", comment="Repeat offence.")
     appeal_services.appeal_claim(appeal=appeal, by=second_reviewer)
     appeal = appeal_services.appeal_second_review(appeal=appeal, by=second_reviewer, decision="reject",
-                                                  comment="Complaint rate above the red line in the last 6 months.")
+                                                  comment="Complaint rate above the red line in the last 6 months.",
+                                                  outcome_code="refused_repeat_offence")
     assert appeal.state == AppealState.REJECTED
     deliver_queued()
     msg = _only(smtp, enterprise.admin_email)
@@ -110,7 +111,7 @@ def test_needs_info_and_decision_emails_carry_the_reviewers_reason(smtp, complet
     if language == "en":
         assert _subject(msg) == f"Appeal {appeal.reference} rejected" and "REJECTED" in body
     else:
-        assert _subject(msg) == f"申诉 {appeal.reference} 未通过" and "审核人员的理由" in body
+        assert _subject(msg) == f"申诉 {appeal.reference} 未通过" and "审核人员的意见" in body
     subjects = [m["message"]["Subject"] for m in smtp.messages]
     assert len(subjects) == 3  # verification, needs info, decided: one each
 
@@ -120,7 +121,8 @@ def test_approval_email(smtp, complete_draft, enterprise_admin, first_reviewer, 
     appeal_services.appeal_claim(appeal=submitted_appeal, by=first_reviewer)
     appeal_services.appeal_first_review(appeal=submitted_appeal, by=first_reviewer, decision="approve")
     appeal_services.appeal_claim(appeal=submitted_appeal, by=second_reviewer)
-    appeal_services.appeal_second_review(appeal=submitted_appeal, by=second_reviewer, decision="approve")
+    appeal_services.appeal_second_review(appeal=submitted_appeal, by=second_reviewer, decision="approve",
+                                         outcome_code="restored")
     deliver_queued()
     msg = _only(smtp, enterprise.admin_email)
     assert _subject(msg) == f"Appeal {submitted_appeal.reference} approved"

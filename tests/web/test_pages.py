@@ -154,7 +154,7 @@ def test_whole_lifecycle_through_the_pages(login, enterprise_admin, account, fir
     r2 = login(second_reviewer)
     assert ref in r2.get("/queues/second/").content.decode()
     r2.post(f"/appeals/{ref}/", {"action": "claim_second"})
-    r2.post(f"/appeals/{ref}/", {"action": "approve", "comment": "Agreed."})
+    r2.post(f"/appeals/{ref}/", {"action": "approve", "comment": "Agreed.", "outcome_code": "restored"})
 
     appeal = Appeal.objects.get()
     assert appeal.state == AppealState.APPROVED
@@ -191,7 +191,8 @@ def test_manager_decides_escalated_and_reassigns(login, manager, claimed_appeal,
 
     login(second_reviewer).post(f"/appeals/{ref}/", {"action": "escalate", "comment": "Needs the hotline."})
     assert ref in client.get("/manager/").content.decode()
-    client.post(f"/appeals/{ref}/", {"action": "decide_reject", "comment": "Confirmed violation."})
+    client.post(f"/appeals/{ref}/", {"action": "decide_reject", "comment": "Confirmed violation.",
+                                          "outcome_code": "refused_violation_confirmed"})
     claimed_appeal.refresh_from_db()
     assert claimed_appeal.state == AppealState.REJECTED
 

@@ -185,6 +185,14 @@ class AppealDetailOutput(AppealListOutput):
     account = AccountOutput(source="incident.account", read_only=True)
     prior_incidents = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
+    outcome_code = serializers.CharField(read_only=True, help_text="The decision's outcome code ('' until decided).")
+    decision_reason = serializers.SerializerMethodField(help_text="The outcome code's reason for this case, in the request's language.")
+
+    def get_decision_reason(self, appeal) -> str:
+        from django.utils.translation import get_language
+
+        zh = (get_language() or "").lower().startswith("zh")
+        return appeal.decision_reason_zh if zh else appeal.decision_reason_en
 
     @extend_schema_field(PriorIncidentOutput(many=True))
     def get_prior_incidents(self, appeal):
@@ -298,12 +306,27 @@ class FirstReviewInput(CommentInput):
     decision = serializers.ChoiceField(choices=list(FirstReviewDecision.ACTIONS))
 
 
+_OUTCOME_HELP = ("Required to approve or reject: an active code of GET /api/v1/outcome-codes/ whose outcome matches the "
+                 "decision (a refusing code cannot approve). Errors (400, field `outcome_code`): outcome_code_required, "
+                 "outcome_code_unknown, outcome_code_mismatch.")
+
+
 class SecondReviewInput(CommentInput):
     decision = serializers.ChoiceField(choices=list(SecondReviewDecision.ACTIONS))
+    outcome_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="", help_text=_OUTCOME_HELP)
 
 
 class ManagerDecisionInput(CommentInput):
     decision = serializers.ChoiceField(choices=list(ManagerDecision.ACTIONS))
+    outcome_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="", help_text=_OUTCOME_HELP)
+
+
+class OutcomeCodeOutput(serializers.Serializer):
+    code = serializers.CharField()
+    outcome = serializers.CharField(help_text="approve or reject: the decision this code may give.")
+    label = serializers.CharField(help_text="In the request's language (Accept-Language: zh-Hans or en).")
+    reason_template = serializers.CharField()
+    next_steps = serializers.CharField()
 
 
 class ReassignInput(CommentInput):
@@ -314,3 +337,18 @@ class ReassignInput(CommentInput):
         if user is None:
             raise serializers.ValidationError(_("No active reviewer with this username or id."))
         return user
+
+
+class PrecedentOutput(serializers.Serializer):
+    reference = serializers.CharField(help_text="The decided case (GET /api/v1/appeals/{reference}/).")
+    state = serializers.CharField(help_text="approved or rejected")
+    enterprise = serializers.CharField()
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
+    reason = serializers.ChoiceField(choices=ReasonCategory.choices)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    outcome_code = serializers.CharField()
+    outcome_label = serializers.CharField(help_text="In the request's language.")
+    decision_reason = serializers.CharField(help_text="In the request's language.")
+    score = serializers.FloatField(help_text="kind +3, reason +2, risk flags +2×Jaccard, same account's earlier case +1.")
+    matched = serializers.ListField(child=serializers.CharField(), help_text="Which of kind, reason, signals, account matched.")
+    shared_signals = serializers.ListField(child=serializers.CharField())

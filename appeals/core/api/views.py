@@ -257,11 +257,49 @@ class AppealViewSet(viewsets.GenericViewSet):
         data = _input(s.ManagerDecisionInput, request)
         return self._detail(appeal_services.appeal_decide_escalated(appeal=appeal, by=request.user, **data))
 
+    @extend_schema(
+        summary="Precedents: the most similar decided cases, ranked (review desk only)",
+        description="Decided cases (any enterprise) ranked by similarity to this one: same incident kind +3, same reason +2, "
+                    "overlapping risk flags +2×Jaccard, the same account's earlier cases +1; top 5, best first. Reviewers "
+                    "and managers only: an enterprise admin gets 403 permission_denied (precedents span enterprises).",
+        responses={200: s.PrecedentOutput(many=True), **_errors(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def precedents(self, request, reference=None):
+        from django.utils.translation import get_language
+
+        from appeals.core.precedents import may_see_precedents, precedents_for
+
+        if not may_see_precedents(request.user):
+            raise PermissionDenied(_("Precedents are for the review desk."))
+        rows = precedents_for(user=request.user, appeal=self.get_object())
+        zh = (get_language() or "").lower().startswith("zh")
+        for row in rows:
+            row["outcome_label"] = row["outcome_label_zh"] if zh else row["outcome_label_en"]
+            row["decision_reason"] = row["decision_reason_zh"] if zh else row["decision_reason_en"]
+        return Response(s.PrecedentOutput(rows, many=True).data)
+
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def reassign(self, request, reference=None):
         appeal = self.get_object()
         data = _input(s.ReassignInput, request)
         return self._detail(appeal_services.appeal_reassign(appeal=appeal, by=request.user, **data))
+
+
+# --- outcome codes -------------------------------------------------------------------------
+
+
+class OutcomeCodeList(viewsets.ViewSet):
+    """The catalogue of outcome codes a final decision must name (appeals.core.decisions)."""
+
+    @extend_schema(summary="The active outcome codes, in catalogue order", tags=["appeals"],
+                   responses={200: s.OutcomeCodeOutput(many=True), **_errors(401)})
+    def list(self, request):
+        from django.utils.translation import get_language
+
+        from appeals.core.decisions import catalogue_for
+
+        return Response(s.OutcomeCodeOutput(catalogue_for(get_language() or ""), many=True).data)
 
 
 # --- auth --------------------------------------------------------------------------------

@@ -56,6 +56,11 @@ class Appeal(models.Model):
     # clock of a closed case; the erasure time is kept once its personal data is gone.
     legal_hold = models.BooleanField(_("legal hold"), default=False, db_default=False)
     personal_data_erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
+    # The reasoned decision (appeals.core.decisions): the outcome code's slug and its reason
+    # rendered for this case in both languages when the decision was taken.
+    outcome_code = models.CharField(_("outcome code"), max_length=40, blank=True, default="", db_default="")
+    decision_reason_en = models.TextField(_("decision reason (English)"), blank=True, default="", db_default="")
+    decision_reason_zh = models.TextField(_("decision reason (Simplified Chinese)"), blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -192,19 +192,26 @@ def _decision_action(decisions, decision: str) -> str:
         raise ValidationFailed(fields={"decision": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(decisions.ACTIONS)}]}) from None
 
 
+def _outcome_data(outcome_code: str) -> dict:
+    return {"outcome_code": (outcome_code or "").strip()} if outcome_code else {}
+
+
 @entry_point
 def appeal_first_review(*, appeal: Appeal, by, decision: str, comment: str = "") -> Appeal:
     return apply_transition(appeal=appeal, action=_decision_action(FirstReviewDecision, decision), by=by, comment=comment)
 
 
 @entry_point
-def appeal_second_review(*, appeal: Appeal, by, decision: str, comment: str = "") -> Appeal:
-    return apply_transition(appeal=appeal, action=_decision_action(SecondReviewDecision, decision), by=by, comment=comment)
+def appeal_second_review(*, appeal: Appeal, by, decision: str, comment: str = "", outcome_code: str = "") -> Appeal:
+    """Approve or reject (with an outcome code from the catalogue: appeals.core.decisions), or return."""
+    return apply_transition(appeal=appeal, action=_decision_action(SecondReviewDecision, decision), by=by, comment=comment,
+                            data=_outcome_data(outcome_code))
 
 
 @entry_point
-def appeal_decide_escalated(*, appeal: Appeal, by, decision: str, comment: str = "") -> Appeal:
-    return apply_transition(appeal=appeal, action=_decision_action(ManagerDecision, decision), by=by, comment=comment)
+def appeal_decide_escalated(*, appeal: Appeal, by, decision: str, comment: str = "", outcome_code: str = "") -> Appeal:
+    return apply_transition(appeal=appeal, action=_decision_action(ManagerDecision, decision), by=by, comment=comment,
+                            data=_outcome_data(outcome_code))
 
 
 @entry_point

@@ -91,6 +91,8 @@ class ActionForm(forms.Form):
     action = forms.ChoiceField(label=_("Decision"), choices=Action.choices)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none(), required=False)
+    # Required by the workflow for a final decision (appeals.core.decisions), not here.
+    outcome_code = forms.CharField(label=_("Outcome code"), required=False, max_length=40)
 
     def __init__(self, *args, assignees=None, **kwargs):
         super().__init__(*args, **kwargs)

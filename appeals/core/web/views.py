@@ -17,10 +17,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from appeals.core import selectors
+from appeals.core import decisions, selectors
 from appeals.core.models import AppealState
 from appeals.core.panels import render_panels_placed
 from appeals.core.services import appeals as appeal_services
@@ -185,7 +185,7 @@ _SECOND = {v: k for k, v in appeal_services.SecondReviewDecision.ACTIONS.items()
 _MANAGER = {v: k for k, v in appeal_services.ManagerDecision.ACTIONS.items()}
 
 
-def perform_action(*, appeal, user, action: str, comment: str, assignee):
+def perform_action(*, appeal, user, action: str, comment: str, assignee, outcome_code: str = ""):
     s = appeal_services
     if action == Action.SUBMIT:
         return s.appeal_submit(appeal=appeal, by=user)
@@ -201,12 +201,19 @@ def perform_action(*, appeal, user, action: str, comment: str, assignee):
     if action in _FIRST:
         return s.appeal_first_review(appeal=appeal, by=user, decision=_FIRST[action], comment=comment)
     if action in _SECOND:
-        return s.appeal_second_review(appeal=appeal, by=user, decision=_SECOND[action], comment=comment)
+        return s.appeal_second_review(appeal=appeal, by=user, decision=_SECOND[action], comment=comment,
+                                      outcome_code=outcome_code)
     if action in _MANAGER:
-        return s.appeal_decide_escalated(appeal=appeal, by=user, decision=_MANAGER[action], comment=comment)
+        return s.appeal_decide_escalated(appeal=appeal, by=user, decision=_MANAGER[action], comment=comment,
+                                         outcome_code=outcome_code)
     if action == Action.REASSIGN:
         return s.appeal_reassign(appeal=appeal, by=user, assignee=assignee, comment=comment)
     return s.appeal_act(appeal=appeal, action=action, by=user, comment=comment)
+
+
+def _outcome_choices() -> list[dict]:
+    """The outcome code catalogue for the decision form, in the page's language."""
+    return decisions.catalogue_for(get_language() or "")
 
 
 def _stage_role_field(appeal) -> str:
@@ -223,6 +230,7 @@ class ActionGroup:
     choice: bool = False  # several actions: pick one with a radio button
     comment: bool = False
     assignee: bool = False
+    outcome_codes: list = field(default_factory=list)  # a final decision: pick the reasoned outcome
     form: ActionForm | None = None
     options: list[dict] = field(default_factory=list)
 
@@ -251,9 +259,11 @@ def _action_groups(appeal, user, bound: ActionForm | None, posted_action: str | 
     if first and appeal.first_reviewer_id == user.pk:
         groups.append(ActionGroup("decision", gettext_lazy("First review decision"), first, choice=True, comment=True))
     if second and appeal.second_reviewer_id == user.pk:
-        groups.append(ActionGroup("decision", gettext_lazy("Second review decision"), second, choice=True, comment=True))
+        groups.append(ActionGroup("decision", gettext_lazy("Second review decision"), second, choice=True, comment=True,
+                                  outcome_codes=_outcome_choices()))
     if manager and user.pk not in recommenders:
-        groups.append(ActionGroup("decision", gettext_lazy("Decide the escalated case"), manager, choice=True, comment=True))
+        groups.append(ActionGroup("decision", gettext_lazy("Decide the escalated case"), manager, choice=True, comment=True,
+                                  outcome_codes=_outcome_choices()))
     if Action.REASSIGN in allowed:
         groups.append(ActionGroup("reassign", gettext_lazy("Reassign the reviewer"), [Action.REASSIGN], comment=True, assignee=True))
     if Action.WITHDRAW in allowed:
@@ -290,7 +300,8 @@ def appeal_detail(request, reference):
             data = bound.cleaned_data
             try:
                 appeal = perform_action(
-                    appeal=appeal, user=user, action=data["action"], comment=data["comment"], assignee=data["assignee"]
+                    appeal=appeal, user=user, action=data["action"], comment=data["comment"], assignee=data["assignee"],
+                    outcome_code=data["outcome_code"],
                 )
             except DomainError as exc:
                 add_domain_error(bound, exc)

@@ -149,7 +149,8 @@ class Command(BaseCommand):
         appeal_svc.appeal_first_review.nested(appeal=claimed(5, "账号被永久封禁，无违规行为。"), by=r1, decision="escalate",
                                        comment="复杂案件，转人工热线。")
         approved = appeal_svc.appeal_claim.nested(appeal=in_second(6, "主体被封，提交完整公司资料。"), by=r2)
-        appeal_svc.appeal_second_review.nested(appeal=approved, by=r2, decision="approve")
+        appeal_svc.appeal_second_review.nested(appeal=approved, by=r2, decision="approve", outcome_code="restored")
         rejected = appeal_svc.appeal_claim.nested(appeal=in_second(7, "Appeal against a spam ban."), by=r2)
-        appeal_svc.appeal_second_review.nested(appeal=rejected, by=r2, decision="reject", comment="投诉记录属实，维持封禁。")
+        appeal_svc.appeal_second_review.nested(appeal=rejected, by=r2, decision="reject", comment="投诉记录属实，维持封禁。",
+                                               outcome_code="refused_violation_confirmed")
         appeal_svc.appeal_withdraw.nested(appeal=filed(8, "已自行解封，撤回申诉。"), by=admin)
