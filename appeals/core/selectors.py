@@ -68,6 +68,11 @@ def appeal_list_for(user) -> QuerySet[Appeal]:
     return qs.order_by("-created_at", "-id")
 
 
+def appeal_list_rows(ids: list[int]) -> dict[int, dict]:
+    """The list's columns for these appeals (already scoped and paged by the caller), by id."""
+    return {row["pk"]: row for row in Appeal.objects.filter(pk__in=ids).values("pk", *APPEAL_LIST_VALUES)}
+
+
 def _get(qs: QuerySet, **lookup):
     try:
         return qs.get(**lookup)

@@ -1,7 +1,7 @@
 """Page-number pagination whose cost does not grow with the table.
 
 Counting every row a list could show costs as much as reading them all: at a million appeals
-the COUNT alone outweighs the page. Up to `PAGINATION_EXACT_COUNT_LIMIT` rows (default 10,000)
+the COUNT alone outweighs the page. Up to `PAGINATION_EXACT_COUNT_LIMIT` rows (default 1,000)
 the count is exact; above it, the count is the planner's estimate for the same query (EXPLAIN,
 no rows read) and the API says so with `count_exact: false`. Pages keep working either way; a
 page past the real end is an empty last page, not an error.
@@ -47,7 +47,7 @@ class CappedCountPaginator(DjangoPaginator):
 
     @cached_property
     def count(self) -> int:
-        limit = getattr(settings, "PAGINATION_EXACT_COUNT_LIMIT", 10_000)
+        limit = getattr(settings, "PAGINATION_EXACT_COUNT_LIMIT", 1000)
         queryset = self.object_list
         if not hasattr(queryset, "query"):
             return len(queryset)

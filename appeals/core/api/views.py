@@ -195,9 +195,12 @@ class AppealViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         # The lean path: filtered, then read as plain values (see selectors.appeal_list_for).
+        # Counted and paged on the appeal table alone (ids, by the list's index); the page's rows
+        # are then read with their joins by primary key.
         filtered = self.filter_queryset(selectors.appeal_list_for(request.user))
-        page = self.paginate_queryset(filtered.values(*selectors.APPEAL_LIST_VALUES))
-        return self.get_paginated_response([s.appeal_list_row(row) for row in page])
+        ids = list(self.paginate_queryset(filtered.values_list("pk", flat=True)))
+        rows = selectors.appeal_list_rows(ids)
+        return self.get_paginated_response([s.appeal_list_row(rows[pk]) for pk in ids if pk in rows])
 
     def retrieve(self, request, reference=None):
         return self._detail(self.get_object())
