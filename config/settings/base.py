@@ -452,6 +452,8 @@ SITE_URL = env("SITE_URL", default="")
 # The local inbox (/dev/inbox/, appeals/notifications/dev_inbox.py): local settings only.
 DEV_INBOX = False
 DEV_INBOX_DIR = env("DEV_INBOX_DIR", default=str(BASE_DIR / ".dev-inbox"))
+# Lists count exactly up to this many rows, then take the planner's estimate (appeals/shared/pagination.py).
+PAGINATION_EXACT_COUNT_LIMIT = env.int("PAGINATION_EXACT_COUNT_LIMIT", default=1000)
 
 NOTIFICATIONS = {
     # Provider errors are retried with exponential back-off: base * 2**(attempt-1), capped.
