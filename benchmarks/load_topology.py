@@ -161,7 +161,7 @@ def new_session(cert: Path) -> requests.Session:
     return s
 
 
-def applicant_loop(url, cert, user, stats: Stats, journal: Journal, stop_at: float, verify_wait: float):
+def applicant_loop(url, cert, index, user, stats: Stats, journal: Journal, stop_at: float, verify_wait: float):
     s = new_session(cert)
     s.headers["Authorization"] = f"Token {user['token']}"
     accounts = list(user["accounts"])
@@ -175,7 +175,8 @@ def applicant_loop(url, cert, user, stats: Stats, journal: Journal, stop_at: flo
             continue
         r = timed(stats, "POST appeals/", s, "POST", f"{api}/appeals/", json={
             "incident": r.json()["id"], "statement": "Load test: we did not spam; please lift the ban.",
-            "contact_phone": "13812345678"})
+            # One contact phone per appeal: the per-phone monthly cap (MAX_APPEALS_PER_PHONE_PER_MONTH) stays on.
+            "contact_phone": f"139{index:02d}{len(accounts):06d}"})
         if r is None or r.status_code != 201:
             continue
         ref = r.json()["reference"]
@@ -316,8 +317,8 @@ def run_once(nodes: int, opts, tag: str) -> dict:
         url, cert = f"https://127.0.0.1:{PORT_BASE}", topo.topo_dir / "tls.crt"
         stats, journal = Stats(), Journal(topo.journal_dir)
         stop_at = time.monotonic() + opts.seconds
-        threads = [threading.Thread(target=applicant_loop, args=(url, cert, u, stats, journal, stop_at, opts.verify_wait))
-                   for u in seed["applicants"]]
+        threads = [threading.Thread(target=applicant_loop, args=(url, cert, i, u, stats, journal, stop_at, opts.verify_wait))
+                   for i, u in enumerate(seed["applicants"])]
         threads += [threading.Thread(target=reviewer_loop, args=(url, cert, u, stats, stop_at)) for u in seed["reviewers"]]
         started = time.monotonic()
         for t in threads:
