@@ -10,6 +10,7 @@ provider calls per message key (a message sent twice shows up twice)."""
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 from django.core.mail.backends.filebased import EmailBackend as DjangoFileEmailBackend
@@ -30,6 +31,8 @@ def _journal(name: str, record: dict) -> None:
 
 class SmsBackend(FileSmsBackend):
     def send(self, message) -> str:
+        # LOAD_SEND_DELAY: a provider that takes this long, so a worker killed mid-run is likely mid-send.
+        time.sleep(float(os.environ.get("LOAD_SEND_DELAY", "0")))
         stem = super().send(message)
         _journal("sms.jsonl", {"key": message.out_id, "phone": message.phone, "params": message.params, "pid": os.getpid()})
         return stem
@@ -43,6 +46,7 @@ class EmailBackend(DjangoFileEmailBackend):
         super().__init__(*args, file_path=file_path or os.environ.get("EMAIL_FILE_PATH", "mail-outbox"), **kwargs)
 
     def write_message(self, message):
+        time.sleep(float(os.environ.get("LOAD_SEND_DELAY", "0")))
         super().write_message(message)
         body = message.body if isinstance(message.body, str) else ""
         link = LINK_RE.search(body)

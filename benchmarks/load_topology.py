@@ -12,8 +12,9 @@ seeds enterprises, applicants and reviewers, and runs a bounded load for --secon
   append-only journal) and answer both proofs;
 * reviewers (web, session login): the first-review queue page and case pages.
 
-With two nodes, at 40 % of the run one gunicorn node and one Celery worker are killed with
-SIGKILL (their whole process groups). After the run the outbox is given time to drain, then the
+With two nodes, at 40 % of the run (at the first instant, within 5 s, when a message is being
+sent; each provider call takes --send-delay) one gunicorn node and one Celery worker are killed
+with SIGKILL (their whole process groups). After the run the outbox is given time to drain, then the
 script checks and prints: submissions attempted / acknowledged / in the database past draft
 (zero lost), messages by state, provider calls per message key (each sent once), and
 `manage.py verify_audit`. Then throughput and p50/p95/p99 latency per endpoint.
@@ -243,14 +244,14 @@ def pct(values: list[float], p: float) -> float:
 
 
 class Topology:
-    def __init__(self, nodes: int, run_dir: Path, db: str, prefix: str):
+    def __init__(self, nodes: int, run_dir: Path, db: str, prefix: str, send_delay: float):
         self.run_dir, self.db, self.prefix = run_dir, db, prefix
         self.journal_dir = run_dir / "journal"
         self.env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "TEST_DB_NAME", "DEBUG"}}
         self.env.update(
             TOPOLOGY_DIR=str(run_dir / "topology"), TOPOLOGY_PORT_BASE=str(PORT_BASE), TOPOLOGY_PREFIX=prefix,
             TOPOLOGY_NGINX_NODES=str(nodes), REDIS_URL=REDIS_URL, DATABASE_URL=f"{PG}/{db}",
-            PYTHONPATH=str(ROOT), LOAD_JOURNAL_DIR=str(self.journal_dir),
+            PYTHONPATH=str(ROOT), LOAD_JOURNAL_DIR=str(self.journal_dir), LOAD_SEND_DELAY=str(send_delay),
             SMS_BACKEND="benchmarks.load_backends.SmsBackend", SMS_FILE_PATH=str(run_dir / "sms"),
             EMAIL_BACKEND="benchmarks.load_backends.EmailBackend", EMAIL_FILE_PATH=str(run_dir / "mail"),
             THROTTLE_ANON="100000/min", THROTTLE_USER="100000/min", SMS_DAILY_CAP_PER_PHONE="100000",
@@ -306,7 +307,8 @@ def run_once(nodes: int, opts, tag: str) -> dict:
     run_dir = Path(opts.dir).resolve() / f"{tag}-{nodes}"
     run_dir.mkdir(parents=True, exist_ok=True)
     drop_db(db)
-    topo = Topology(nodes, run_dir, db, prefix)
+    kills = nodes == 2 and not opts.no_kill
+    topo = Topology(nodes, run_dir, db, prefix, opts.send_delay if kills else 0.0)
     try:
         t0 = time.monotonic()
         topo.sh("start")
@@ -323,10 +325,18 @@ def run_once(nodes: int, opts, tag: str) -> dict:
         started = time.monotonic()
         for t in threads:
             t.start()
-        killed = []
-        if nodes == 2 and not opts.no_kill:
+        killed, in_flight = [], []
+        if kills:
             time.sleep(opts.seconds * 0.4)
-            killed = [("web2", topo.kill("web2")), ("worker1", topo.kill("worker1"))]
+            with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
+                # Up to 5 s more for an instant when a message is being sent (by either worker).
+                wait_until = time.monotonic() + 5
+                while time.monotonic() < wait_until and not conn.execute(
+                        "select 1 from appeals_message where state = 'sending' limit 1").fetchone():
+                    time.sleep(0.02)
+                killed = [("web2", topo.kill("web2")), ("worker1", topo.kill("worker1"))]
+                # Claimed by one of the two workers when worker1 died (the survivor's finish normally).
+                in_flight = [k for (k,) in conn.execute("select idempotency_key from appeals_message where state = 'sending'")]
             print(f"[{nodes} node(s)] at {time.monotonic() - started:.1f} s: SIGKILL " +
                   ", ".join(f"{n} (pgid {p})" for n, p in killed), flush=True)
         for t in threads:
@@ -346,6 +356,8 @@ def run_once(nodes: int, opts, tag: str) -> dict:
             found = dict(conn.execute("select reference, state from appeals_appeal where reference = any(%s)",
                                       (acked,)).fetchall()) if acked else {}
             keys = [k for (k,) in conn.execute("select idempotency_key from appeals_message where state = 'sent'")]
+            in_flight_rows = conn.execute("select idempotency_key, state from appeals_message where idempotency_key = any(%s)",
+                                          (in_flight,)).fetchall()
         lost = [r for r in acked if found.get(r) in (None, "draft")]
         sends = defaultdict(int)
         for name in ("sms.jsonl", "email.jsonl"):
@@ -355,7 +367,8 @@ def run_once(nodes: int, opts, tag: str) -> dict:
         duplicates = {k: n for k, n in sends.items() if n > 1}
         unsent_but_delivered = [k for k in sends if k not in set(keys)]
         audit = topo.manage("verify_audit").strip()
-        return {"nodes": nodes, "elapsed": elapsed, "stats": stats, "killed": killed, "states": states, "lost": lost,
+        in_flight_final = {k: (state, sends.get(k, 0)) for k, state in in_flight_rows}
+        return {"in_flight": in_flight_final, "nodes": nodes, "elapsed": elapsed, "stats": stats, "killed": killed, "states": states, "lost": lost,
                 "found_states": found, "sends": sends, "duplicates": duplicates, "sent_keys": keys,
                 "delivered_not_marked": unsent_but_delivered, "audit": audit}
     finally:
@@ -372,7 +385,9 @@ def report(res: dict) -> bool:
     n = res["nodes"]
     print(f"\n=== {n} web node(s) behind nginx: {res['elapsed']:.1f} s of load ===")
     if res["killed"]:
-        print("killed mid-run: " + ", ".join(name for name, _ in res["killed"]))
+        print("killed mid-run: " + ", ".join(name for name, _ in res["killed"]) +
+              f"; messages claimed ('sending') at that instant: {len(res['in_flight'])}, now (state, provider calls): "
+              f"{sorted(res['in_flight'].values())}")
     total = sum(len(v) for v in st.samples.values())
     print(f"requests: {total}  throughput: {total / res['elapsed']:.1f} req/s  errors (>=300 or no answer): "
           f"{sum(st.errors.values())}")
@@ -412,6 +427,8 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, nargs="+", default=[1, 2], choices=[1, 2])
     parser.add_argument("--verify-wait", type=float, default=30, help="seconds an applicant waits for its code and link")
     parser.add_argument("--drain", type=float, default=120, help="seconds the outbox may take to drain after the run")
+    parser.add_argument("--send-delay", type=float, default=0.1,
+                        help="seconds each provider call takes in the kill run, so the killed worker is likely mid-send")
     parser.add_argument("--no-kill", action="store_true", help="do not kill a web node and a worker in the two-node run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     parser.add_argument("--dir", default=str(ROOT / ".load-topology"), help="run directory (logs, journals)")
