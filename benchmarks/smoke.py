@@ -26,7 +26,7 @@ REDIS_URL = os.environ.get("BENCH_SMOKE_REDIS_URL", "redis://127.0.0.1:6379/13")
 TIMEOUT = int(os.environ.get("BENCH_SMOKE_TIMEOUT", "120"))
 
 # Modules the scripts import, not benchmarks themselves.
-HELPERS = {"smoke.py", "sla_common.py", "surge_common.py", "bench_schema.py", "intake.py"}
+HELPERS = {"smoke.py", "sla_common.py", "surge_common.py", "bench_schema.py", "intake.py", "load_backends.py"}
 
 # script -> (arguments, extra environment). Order matters: sla_reports reads what sla_generate built.
 SMOKE = {
@@ -47,6 +47,10 @@ SMOKE = {
     "metrics_scrape.py": (["--appeals", "300", "--open", "30", "--messages", "100", "--backlog", "10", "--runs", "2"],
                           {"BENCH_DATABASE_URL": f"{PG}/{DB}_metrics"}),
     "backup.py": (["--appeals", "30"], {"BENCH_DATABASE_URL": f"{PG}/{DB}_backup"}),
+    # The whole topology (nginx, two web nodes, two workers, beat, moto) for a few seconds of load;
+    # its scratch database is load_topology_<pid>_2, dropped by the script.
+    "load_topology.py": (["--smoke", "--dir", f"/tmp/bench-smoke-{RUN_ID}-load"],
+                         {"LOAD_PORT_BASE": os.environ.get("BENCH_SMOKE_LOAD_PORT_BASE", "19350")}),
 }
 DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_lists", f"{DB}_metrics", f"{DB}_backup",
              f"{DB}_backup_restored"]

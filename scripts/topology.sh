@@ -12,7 +12,8 @@
 # Environment: TOPOLOGY_DIR (.topology), TOPOLOGY_PORT_BASE (18610), TOPOLOGY_BEATS (1; 2 shows
 # the beat lock: the second idles), DATABASE_URL (postgres://postgres@127.0.0.1:5432/appeals_topology,
 # created if missing), REDIS_URL (redis://127.0.0.1:6379/0; every key under TOPOLOGY_PREFIX,
-# default "topology:", so it can share a Redis), EVIDENCE_S3_* (a real bucket instead of moto).
+# default "topology:", so it can share a Redis), EVIDENCE_S3_* (a real bucket instead of moto),
+# TOPOLOGY_NGINX_NODES (2; 1 puts only web node 1 behind nginx: the one-node load test figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -120,6 +121,8 @@ wait_http "http://127.0.0.1:$((base + 2))/login/" web2
 mkdir -p "$dir/nginx-tmp"
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user root;"
+second_upstream="server 127.0.0.1:$((base + 2)) max_fails=1 fail_timeout=5s;"
+[ "${TOPOLOGY_NGINX_NODES:-2}" = "1" ] && second_upstream="# web node 2 left out (TOPOLOGY_NGINX_NODES=1)"
 cat >"$dir/nginx.conf" <<EOF
 $user_line
 worker_processes 1;
@@ -136,7 +139,7 @@ http {
   access_log $dir/nginx-access.log main;
   upstream appeal_desk {
     server 127.0.0.1:$((base + 1)) max_fails=1 fail_timeout=5s;
-    server 127.0.0.1:$((base + 2)) max_fails=1 fail_timeout=5s;
+    $second_upstream
   }
   server {
     listen 127.0.0.1:$base ssl;
@@ -146,7 +149,7 @@ http {
     client_max_body_size 300m;
     location / {
       proxy_pass http://appeal_desk;
-      proxy_set_header Host \$host;
+      proxy_set_header Host \$http_host;  # with the port: CSRF compares it with Origin/Referer
       proxy_set_header X-Forwarded-Proto \$scheme;
       proxy_set_header X-Request-ID \$request_id;
       proxy_next_upstream error timeout;
