@@ -169,4 +169,7 @@ def test_nul_in_a_reference_is_a_400(world, enterprise_admin):
     assert Client().post("/login/", "username=a%00&password=b", content_type="application/x-www-form-urlencoded").status_code == 400
     # Multipart forms reach the form, whose fields refuse NUL themselves: a form error, not a 500.
     assert Client().post("/login/", {"username": "a\x00", "password": "b"}).status_code == 200
-    assert Client().post("/api/v1/auth/token/", {"username": "a\x00", "password": "b"}).status_code == 400
+    # The API takes JSON only: a multipart body is 415, and NUL inside JSON is a field's 400.
+    assert Client().post("/api/v1/auth/token/", {"username": "a\x00", "password": "b"}).status_code == 415
+    response = Client().post("/api/v1/auth/token/", {"username": "a\x00", "password": "b"}, content_type="application/json")
+    assert response.status_code == 400 and "username" in response.json()["fields"], response.content

@@ -46,7 +46,8 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
 
 def nul_path(value) -> str | None:
     """Where a parsed JSON value carries a NUL character, as a dotted field path ("" for the
-    top level); None if nowhere. Iterative: no recursion on deep values."""
+    top level); None if nowhere. Keys are not checked: a key only names a field, and one that no
+    serializer knows is dropped unread. Iterative: no recursion on deep values."""
     stack = [("", value)]
     while stack:
         path, item = stack.pop()
@@ -55,10 +56,7 @@ def nul_path(value) -> str | None:
                 return path
         elif isinstance(item, dict):
             for key, sub in item.items():
-                here = f"{path}.{key}" if path else str(key)
-                if "\x00" in str(key):
-                    return here
-                stack.append((here, sub))
+                stack.append((f"{path}.{key}" if path else str(key), sub))
         elif isinstance(item, list):
             stack.extend((f"{path}.{i}" if path else str(i), sub) for i, sub in enumerate(item))
     return None

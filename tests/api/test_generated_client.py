@@ -87,7 +87,7 @@ def test_lifecycle_through_the_generated_client(generated, live_server, enterpri
 
     def login(username):
         token = api("auth.v1_auth_token_create").sync(
-            client=anonymous, body=models.AuthTokenRequest(username=username, password="demo-pass-2026"))
+            client=anonymous, body=models.TokenLoginInputRequest(username=username, password="demo-pass-2026"))
         assert isinstance(token, models.TokenOutput), token
         # The generated client's default: "Authorization: Bearer <token>".
         return client_mod.AuthenticatedClient(base_url=live_server.url, token=token.token,

@@ -119,7 +119,7 @@ def test_a_crash_under_api_answers_json_500(client, enterprise_admin, monkeypatc
     def boom(**kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(selectors, "appeals_for", boom)
+    monkeypatch.setattr(selectors, "appeal_list_for", boom)
     client.raise_request_exception = False
     client.force_login(enterprise_admin)
     r = client.get("/api/v1/appeals/")

@@ -161,6 +161,7 @@ def _():
         assert response.status_code == 200 and counts["replica"] > 0, counts
         shown = {state: n for _label, state, n in response.context["counts"]}
         assert shown == before, (shown, before)  # the replica has not replayed the new case yet
+    caught_up()  # replay resumed: wait until the replica has applied the new case
     response, counts, _ = get(mgr, "/manager/")
     assert {state: n for _label, state, n in response.context["counts"]} == now  # caught up
 

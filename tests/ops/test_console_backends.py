@@ -40,7 +40,12 @@ def test_local_settings_show_messages_and_production_does_not():
     probe = "from django.conf import settings as s; print(s.CONSOLE_MESSAGES_IN_FULL, s.EMAIL_BACKEND)"
     local = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", probe], cwd=ROOT, env=CLEAN,
                            capture_output=True, text=True, timeout=60)
-    assert local.stdout.split() == ["True", "appeals.notifications.console.EmailBackend"], local.stderr
+    # Local settings keep messages in the local inbox (/dev/inbox/) by default...
+    assert local.stdout.split() == ["True", "appeals.notifications.dev_inbox.EmailBackend"], local.stderr
+    # ...and print them in full on the console when the inbox is switched off.
+    console = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", probe], cwd=ROOT,
+                             env={**CLEAN, "DEV_INBOX": "false"}, capture_output=True, text=True, timeout=60)
+    assert console.stdout.split() == ["True", "appeals.notifications.console.EmailBackend"], console.stderr
     prod = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", probe], cwd=ROOT,
                           env=_production_env(), capture_output=True, text=True, timeout=60)
     assert prod.stdout.split() == ["False", "appeals.notifications.console.EmailBackend"], prod.stderr

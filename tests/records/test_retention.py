@@ -60,7 +60,7 @@ def test_closed_case_past_retention_is_erased_and_the_erasure_audited(old_closed
         assert "*" in challenge.destination and challenge.destination not in (appeal.enterprise.legal_rep_mobile, appeal.enterprise.admin_email)
     for message in Message.objects.filter(appeal=appeal):
         assert "*" in message.recipient
-    event = AuditEvent.objects.get(action="appeal.personal_data_erased", target_id=str(appeal.pk))
+    event = AuditEvent.objects.get(action="appeal.personal_data_erased", target_id=appeal.reference)
     assert sorted(event.after["id_card_files_erased"]) == sorted(str(i.uuid) for i in ids)
     assert PHONE not in json.dumps(event.after) and event.actor is None
     assert audit_verify_chain().intact
@@ -95,7 +95,7 @@ def test_legal_hold_stops_the_clock_and_lifting_it_restarts_it(old_closed, manag
     assert all(i.erased_at is None for i in id_items(old_closed))
     retention.appeal_set_legal_hold(appeal=old_closed, by=manager, hold=False)
     assert retention.retention_sweep() == 1
-    actions = list(AuditEvent.objects.filter(target_id=str(old_closed.pk), action__startswith="appeal.").values_list("action", flat=True))
+    actions = list(AuditEvent.objects.filter(target_id=old_closed.reference, action__startswith="appeal.").values_list("action", flat=True))
     assert actions[-3:] == ["appeal.legal_hold_set", "appeal.legal_hold_lifted", "appeal.personal_data_erased"]
     hold = AuditEvent.objects.get(action="appeal.legal_hold_set")
     assert hold.actor == manager and hold.after == {"legal_hold": True, "reason": "court order 2026-17"}

@@ -26,7 +26,7 @@ class AppealFilter(filters.FilterSet):
     search = filters.CharFilter(
         method="filter_search", max_length=search.MAX_QUERY_CHARS,
         help_text="Words in the reference, company name, account id or display name, statement or comments "
-        "(all must match; Chinese matches inside words, e.g. 红包 finds …发送红包…).",
+        "(all must match; Chinese text matches inside longer runs of characters).",
     )
 
     class Meta:
