@@ -1,5 +1,6 @@
 """Shared fixtures: named personas, a case at each stage, and a real Celery worker."""
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import caches
 from django.utils import translation
@@ -118,6 +120,24 @@ def intake_guards_off(settings):
     the guards the production settings have; build a satisfying case with tests/builders.py."""
     settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": False}
     settings.EVIDENCE = {**settings.EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": False}
+
+
+_SEED_OUTCOME_CODES = importlib.import_module("appeals.migrations.0024_outcome_codes").seed
+
+
+@pytest.fixture(autouse=True)
+def outcome_code_catalogue(request):
+    """The outcome codes migration 0024 seeds, present in every test that uses the database:
+    a transactional test (a live server, a real worker) flushes tables, and migration data with
+    them, when it ends."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool({"transactional_db", "live_server"} & names)
+    if not (marker or transactional or "db" in names):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if not django_apps.get_model("appeals", "OutcomeCode").objects.exists():
+        _SEED_OUTCOME_CODES(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

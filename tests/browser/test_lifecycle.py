@@ -145,6 +145,7 @@ def test_appeal_lifecycle_with_three_users(live_server, cast, tmp_path):
             row = page.locator("tr", has=page.locator(f"a:text-is('{reference}')"))
             row.locator("button[value=claim_second]").click()
             page.check("#action-decision input[value=approve]")
+            page.select_option("#action-decision select[name=outcome_code]", "restored")
             page.fill("#action-decision textarea[name=comment]", "Agreed, lift the ban.")
             page.click("#action-decision button[type=submit]")
             expect(page.locator("h1 .state")).to_have_text("Approved")

@@ -193,7 +193,8 @@ def _seed_desk(settings, tmp_path):
     approved = builders.appeal_in_second_review(complete_case("已整改，请求解封。"), admin, reviewer=r1,
                                                 comment="操作日志无异常。", **READERS)
     approved = appeal_services.appeal_claim(appeal=approved, by=r2)
-    approved = appeal_services.appeal_second_review(appeal=approved, by=r2, decision="approve", comment="同意解封。")
+    approved = appeal_services.appeal_second_review(appeal=approved, by=r2, decision="approve", comment="同意解封。",
+                                                    outcome_code="restored")
     escalated = appeal_services.appeal_first_review(
         appeal=appeal_services.appeal_claim(appeal=reviewed("法定代表人手机号已停用，无法接收验证码。"), by=r1),
         by=r1, decision="escalate", comment="需要电话核实法定代表人身份。",

@@ -162,8 +162,14 @@ def _():
         shown = {state: n for _label, state, n in response.context["counts"]}
         assert shown == before, (shown, before)  # the replica has not replayed the new case yet
     caught_up()  # replay resumed: wait until the replica has applied the new case
-    response, counts, _ = get(mgr, "/manager/")
-    assert {state: n for _label, state, n in response.context["counts"]} == now  # caught up
+    deadline = time.monotonic() + 15
+    while True:
+        response, counts, _ = get(mgr, "/manager/")
+        shown = {state: n for _label, state, n in response.context["counts"]}
+        if shown == now or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert shown == now, (shown, now, counts)  # caught up
 
 
 @scenario("the page after a submit reads the primary")
