@@ -38,6 +38,7 @@ from django.db.models.expressions import RawSQL
 from appeals.core.models import Appeal, AppealEvent, AppealSearch
 
 MAX_QUERY_CHARS = 100
+ID_LIST_LIMIT = 1000
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
 # A case reference (AP-2026-000123) is one lexeme, plus its serial: cut into "ap" and "2026" it
@@ -94,8 +95,19 @@ def search_appeals(qs: QuerySet[Appeal], query: str) -> QuerySet[Appeal]:
     if not terms:
         return qs if not (query or "").strip() else qs.none()
     if connection.vendor == "postgresql":
+        # A rare word (a reference, a phrase) matches few cases: take their ids from the GIN index
+        # and let the list read just those. A common one matches many: leave it to the planner as
+        # a semi-join, which walks the list's own index and stops after a page. Which one it is,
+        # the index says: fetch at most ID_LIST_LIMIT + 1 ids.
+        tsquery = _tsquery(terms)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT appeal_id FROM {AppealSearch._meta.db_table} WHERE vector @@ %s::tsquery LIMIT %s",
+                           [tsquery, ID_LIST_LIMIT + 1])
+            ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) <= ID_LIST_LIMIT:
+            return qs.filter(pk__in=ids)
         return qs.filter(pk__in=RawSQL(
-            f"SELECT appeal_id FROM {AppealSearch._meta.db_table} WHERE vector @@ %s::tsquery", [_tsquery(terms)]
+            f"SELECT appeal_id FROM {AppealSearch._meta.db_table} WHERE vector @@ %s::tsquery", [tsquery]
         ))
     matches = AppealSearch.objects.all()
     for run, _is_han in _runs(query[:MAX_QUERY_CHARS]):

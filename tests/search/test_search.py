@@ -138,3 +138,12 @@ def test_queue_search(submitted_appeal, first_reviewer, client):
     missing = client.get(reverse("queue_first"), {"search": "不存在的词语"}).content.decode()
     assert submitted_appeal.reference in found and 'type="search"' in found
     assert submitted_appeal.reference not in missing
+
+
+@pytest.mark.django_db
+def test_common_and_rare_words_take_their_own_paths_to_the_same_answer(cases, enterprise_admin, monkeypatch):
+    mine, plain, theirs = cases
+    client = client_for(enterprise_admin)
+    rare = _refs(client.get("/api/v1/appeals/", {"search": "晨光"}))  # a few ids from the index
+    monkeypatch.setattr(search, "ID_LIST_LIMIT", 1)  # now "common": a semi-join the planner runs
+    assert _refs(client.get("/api/v1/appeals/", {"search": "晨光"})) == rare == {mine.reference, plain.reference}
