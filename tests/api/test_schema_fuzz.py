@@ -34,7 +34,8 @@ MAX_EXAMPLES = 6
 # Rules a JSON Schema cannot state: schema-valid data these operations refuse with a field error
 # (400), by design. positive_data_acceptance accepts a 400 here and nowhere else.
 DOMAIN_RULES = {
-    ("POST", "/api/v1/appeals/"): "one open appeal per incident; a phone's monthly appeal cap",
+    ("POST", "/api/v1/appeals/"): "one open appeal per incident; a phone's monthly appeal cap; a real mainland mobile",
+    ("PATCH", "/api/v1/appeals/{reference}/"): "a contact phone is a real mainland China mobile number (libphonenumber)",
     ("POST", "/api/v1/accounts/"): "an account id is registered once per platform; a name is not blank once trimmed",
     ("POST", "/api/v1/incidents/"): "a ban time is neither in the future nor before 2000",
     ("POST", "/api/v1/appeals/{reference}/verification/code/"): "the code must be the one that was sent",

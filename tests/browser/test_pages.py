@@ -74,7 +74,7 @@ DATA_PATTERNS = [
 ]
 PRODUCT_WORDS = {
     # file formats and units
-    "CSV", "PDF", "ZIP", "PNG", "JPEG", "JPG", "WEBP", "KB", "MB", "GB",
+    "API", "CSV", "PDF", "ZIP", "PNG", "JPEG", "JPG", "WEBP", "KB", "MB", "GB",
     # the language switcher names English in English
     "English",
 }

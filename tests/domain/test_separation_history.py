@@ -48,7 +48,7 @@ def test_manager_cannot_assign_the_second_review_to_an_earlier_recommender(retur
 
 def test_someone_who_never_recommended_may_take_it(returned_and_reassigned, third_reviewer, manager):
     appeal = svc.appeal_reassign(appeal=returned_and_reassigned, by=manager, assignee=third_reviewer)
-    appeal = svc.appeal_second_review(appeal=appeal, by=third_reviewer, decision="approve")
+    appeal = svc.appeal_second_review(appeal=appeal, by=third_reviewer, decision="approve", outcome_code="restored")
     assert appeal.state == AppealState.APPROVED
 
 
@@ -72,9 +72,10 @@ def test_recommender_who_is_also_manager_cannot_decide_the_escalated_case(submit
     appeal = svc.appeal_reassign(appeal=appeal, by=manager, assignee=second_reviewer)
     appeal = svc.appeal_first_review(appeal=appeal, by=second_reviewer, decision="escalate", comment="Hotline")
     with pytest.raises(PermissionDenied) as exc:
-        svc.appeal_decide_escalated(appeal=appeal, by=boss, decision="approve")
+        svc.appeal_decide_escalated(appeal=appeal, by=boss, decision="approve", outcome_code="restored")
     assert exc.value.code == "separation_of_duties"
-    assert svc.appeal_decide_escalated(appeal=appeal, by=manager, decision="approve").state == AppealState.APPROVED
+    assert svc.appeal_decide_escalated(appeal=appeal, by=manager, decision="approve",
+                                       outcome_code="restored").state == AppealState.APPROVED
 
 
 def test_api_refuses_claim_and_reassign_with_the_code(returned_and_reassigned, first_reviewer, manager):
