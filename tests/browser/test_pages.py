@@ -18,6 +18,7 @@ The upload area is driven from the keyboard alone in its own test below.
 """
 
 import json
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -146,6 +147,9 @@ def _seed_desk(settings, tmp_path):
     settings.SMS_BACKEND = "appeals.notifications.dev_inbox.SmsBackend"
     settings.EMAIL_BACKEND = "appeals.notifications.dev_inbox.EmailBackend"
     settings.SITE_URL = ""
+    # Delivered here, into this process's local inbox: a private queue keeps the session's worker
+    # (which has its own backends) off these messages.
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "QUEUE": f"test-pages-{os.getpid()}"}
 
     enterprise = factories.EnterpriseFactory(name="上海晨光贸易有限公司", legal_rep_name="张伟", admin_name="李娜",
                                              admin_email="ops@chenguang.example")
