@@ -41,7 +41,7 @@ def make_drafts(n, run):
     for i in range(n):
         incident = factories.IncidentFactory(account=account, created_by=admin)
         drafts.append(
-            appeal_services.appeal_create(by=admin, incident=incident, statement="bench", contact_phone=f"15{run % 100:02d}{i:07d}")
+            appeal_services.appeal_create(by=admin, incident=incident, statement="bench", contact_phone=f"139{run % 100:02d}{i:06d}")
         )
     return admin, drafts
 
