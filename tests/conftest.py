@@ -134,10 +134,23 @@ def outcome_code_catalogue(request):
     names = set(request.fixturenames)
     transactional = bool(marker and marker.kwargs.get("transaction")) or bool({"transactional_db", "live_server"} & names)
     if not (marker or transactional or "db" in names):
+        yield
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
     if not django_apps.get_model("appeals", "OutcomeCode").objects.exists():
         _SEED_OUTCOME_CODES(django_apps, None)
+    yield
+    if transactional and builders.session_worker_running:
+        # Let the session's worker finish what this test queued before the tables are flushed
+        # (a TRUNCATE waiting on a worker's transaction fails the flush, and the next test).
+        Message = django_apps.get_model("appeals", "Message")
+        LogAnalysis = django_apps.get_model("appeals", "LogAnalysis")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (
+            Message.objects.filter(state__in=("queued", "sending")).exists()
+            or LogAnalysis.objects.filter(status__in=("pending", "running")).exists()
+        ):
+            time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True)
