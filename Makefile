@@ -60,6 +60,7 @@ lint-migrations: $(VENV)/.dev
 
 check-deploy: $(VENV)/.runtime
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=appeals.example.com \
+	  FIELD_ENCRYPTION_KEYS=$$(head -c 32 /dev/urandom | base64 | tr "+/" "-_") \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING --settings=config.settings.production
 
 # From the root so that templates/ is scanned too; the catalogue lands in LOCALE_PATHS (appeals/locale).

@@ -270,7 +270,8 @@ class Topology:
 
     def manage(self, *args, code: str | None = None, timeout=300) -> str:
         env = {**self.env, "DJANGO_SETTINGS_MODULE": "config.settings.production",
-               "SECRET_KEY": (self.topo_dir / "secret-key").read_text().strip(), "ALLOWED_HOSTS": "127.0.0.1",
+               "SECRET_KEY": (self.topo_dir / "secret-key").read_text().strip(),
+               "FIELD_ENCRYPTION_KEYS": (self.topo_dir / "field-key").read_text().strip(), "ALLOWED_HOSTS": "127.0.0.1",
                "CACHE_KEY_PREFIX": f"{self.prefix}cache", "CELERY_BROKER_KEYPREFIX": f"{self.prefix}broker:",
                "SURGE_REDIS_PREFIX": f"{self.prefix}surge", "EVIDENCE_S3_ENDPOINT_URL": f"http://127.0.0.1:{PORT_BASE + 3}",
                "EVIDENCE_S3_ACCESS_KEY_ID": "topology-key", "EVIDENCE_S3_SECRET_ACCESS_KEY": "topology-secret",

@@ -69,6 +69,8 @@ export MEDIA_ROOT=$dir/media
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 [ -f "$dir/secret-key" ] || head -c 48 /dev/urandom | base64 >"$dir/secret-key"
 SECRET_KEY=$(cat "$dir/secret-key"); export SECRET_KEY
+[ -f "$dir/field-key" ] || "$bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' >"$dir/field-key"
+FIELD_ENCRYPTION_KEYS=$(cat "$dir/field-key"); export FIELD_ENCRYPTION_KEYS
 
 # Start a command in its own session (so stop can end its whole process group), logging to a file.
 launch() {

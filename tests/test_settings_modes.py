@@ -14,7 +14,8 @@ def _manage(*args, env=None, timeout=180):
 
 
 def test_production_settings_pass_check_deploy_with_no_warning():
-    env = {**CLEAN_ENV, "SECRET_KEY": "x" * 20 + "-prod-secret-from-the-environment-0123456789", "ALLOWED_HOSTS": "appeals.example.com"}
+    env = {**CLEAN_ENV, "SECRET_KEY": "x" * 20 + "-prod-secret-from-the-environment-0123456789", "ALLOWED_HOSTS": "appeals.example.com",
+           "FIELD_ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
     result = _manage("check", "--deploy", "--fail-level", "WARNING", "--settings=config.settings.production", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

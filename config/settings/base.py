@@ -16,6 +16,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-only-for-local-demo-change-me")
+# Keys for secrets at rest (appeals/shared/secrets.py): the first encrypts, all decrypt. Empty: one
+# key derived from SECRET_KEY (local and test only; production refuses it, appeals.E601).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 # True under config.settings.production (and settings built on it).
 PRODUCTION = False

@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 def _production_env(**extra) -> dict:
     return {**CLEAN, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ALLOWED_HOSTS": "127.0.0.1",
-            "SECRET_KEY": secrets.token_urlsafe(50), **extra}
+            "SECRET_KEY": secrets.token_urlsafe(50), "FIELD_ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", **extra}
 
 
 @pytest.fixture(scope="module")

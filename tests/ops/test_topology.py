@@ -88,6 +88,7 @@ def test_two_nodes_behind_nginx_share_the_database_redis_and_s3(topology):
 
     # A user and a draft appeal in the shared database (the same settings the nodes run).
     shell_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": (run / "secret-key").read_text().strip(),
+                 "FIELD_ENCRYPTION_KEYS": (run / "field-key").read_text().strip(),
                  "ALLOWED_HOSTS": "127.0.0.1", "CACHE_KEY_PREFIX": f"{prefix}cache"}
     made = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", SETUP], cwd=ROOT, env=shell_env,
                           capture_output=True, text=True, timeout=120)

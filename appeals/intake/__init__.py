@@ -1,0 +1,2 @@
+"""Incidents pushed by the enforcement system through a service account, ready for the enterprise
+admin to appeal."""

@@ -1,0 +1,5 @@
+"""The platform plug-in: what this package registers at start-up."""
+
+
+def register() -> None:
+    pass

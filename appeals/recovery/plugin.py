@@ -1,0 +1,5 @@
+"""The recovery plug-in: what this package registers at start-up."""
+
+
+def register() -> None:
+    pass

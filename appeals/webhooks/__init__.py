@@ -1,0 +1,1 @@
+"""Signed decision webhooks: endpoints per enterprise or platform, events delivered through the outbox."""

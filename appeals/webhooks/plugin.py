@@ -1,0 +1,5 @@
+"""The webhooks plug-in: what this package registers at start-up."""
+
+
+def register() -> None:
+    pass
