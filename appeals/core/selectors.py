@@ -7,11 +7,13 @@ object is simply not found. Desk staff see every enterprise, but not applicants'
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from appeals.core import plugins
 from appeals.core import search as appeal_search
 from appeals.core.models import Appeal, AppealEvent, AppealState, BanIncident, Enterprise, MessagingAccount, User
+from appeals.shared.db import prepared_values
 from appeals.shared.exceptions import NotFound
 
 
@@ -64,13 +66,23 @@ def appeal_list_for(user) -> QuerySet[Appeal]:
     appeal_state_list serve this order); filter it, then read `.values(*APPEAL_LIST_VALUES)`."""
     qs = _tenant_filter(Appeal.objects.all(), user)
     if user and user.is_authenticated and not user.is_enterprise_admin:
-        qs = qs.exclude(state=AppealState.DRAFT)
+        # Written as a literal, not a parameter: the desk's index (appeal_desk_list) is partial on
+        # exactly this condition, and a prepared statement's generic plan can only use it if the
+        # condition is in the SQL text (see prepared_values).
+        qs = qs.filter(RawSQL(f"\"appeals_appeal\".\"state\" <> '{AppealState.DRAFT.value}'", (), output_field=BooleanField()))
     return qs.order_by("-created_at", "-id")
+
+
+def appeal_list_page(filtered: QuerySet[Appeal], bottom: int, top: int) -> list[dict]:
+    """A slice of the list (already scoped, filtered and ordered) read with its joins in one
+    query, a prepared statement on PostgreSQL (its plan costs more than its run)."""
+    return prepared_values(filtered.values("pk", *APPEAL_LIST_VALUES)[bottom:top], ("pk", *APPEAL_LIST_VALUES))
 
 
 def appeal_list_rows(ids: list[int]) -> dict[int, dict]:
     """The list's columns for these appeals (already scoped and paged by the caller), by id."""
-    return {row["pk"]: row for row in Appeal.objects.filter(pk__in=ids).values("pk", *APPEAL_LIST_VALUES)}
+    rows = prepared_values(Appeal.objects.filter(pk__in=ids).values("pk", *APPEAL_LIST_VALUES), ("pk", *APPEAL_LIST_VALUES))
+    return {row["pk"]: row for row in rows}
 
 
 def _get(qs: QuerySet, **lookup):

@@ -5,19 +5,53 @@ the COUNT alone outweighs the page. Up to `PAGINATION_EXACT_COUNT_LIMIT` rows (d
 the count is exact; above it, the count is the planner's estimate for the same query (EXPLAIN,
 no rows read) and the API says so with `count_exact: false`. Pages keep working either way; a
 page past the real end is an empty last page, not an error.
+
+An estimate is remembered for PAGINATION_ESTIMATE_SECONDS (default 10 s) per query in the
+process, so paging through a big list does not count and explain it again on every request;
+an exact count (a short list) is never remembered.
 """
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from functools import cached_property
 
 from django.conf import settings
-from django.core.paginator import EmptyPage, Page
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import EmptyPage, InvalidPage, Page
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connections
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+
+_estimates: OrderedDict = OrderedDict()  # (db, limit, sql, params) -> (monotonic deadline, estimate)
+_estimates_lock = threading.Lock()
+_ESTIMATES_KEPT = 256
+
+
+def _remembered_estimate(key) -> int | None:
+    with _estimates_lock:
+        entry = _estimates.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            del _estimates[key]
+            return None
+        return entry[1]
+
+
+def _remember_estimate(key, estimate: int) -> None:
+    ttl = getattr(settings, "PAGINATION_ESTIMATE_SECONDS", 10)
+    if ttl <= 0:
+        return
+    with _estimates_lock:
+        _estimates[key] = (time.monotonic() + ttl, estimate)
+        _estimates.move_to_end(key)
+        while len(_estimates) > _ESTIMATES_KEPT:
+            _estimates.popitem(last=False)
 
 
 def _planner_estimate(queryset) -> int | None:
@@ -51,12 +85,22 @@ class CappedCountPaginator(DjangoPaginator):
         queryset = self.object_list
         if not hasattr(queryset, "query"):
             return len(queryset)
+        try:
+            sql, params = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nothing (no tenant, an empty search)
+            return 0
+        key = (queryset.db, limit, sql, tuple(map(str, params)))
+        remembered = _remembered_estimate(key)
+        if remembered is not None:
+            self.count_exact = False
+            return remembered
         seen = queryset.order_by()[: limit + 1].count()
         if seen <= limit:
             return seen
-        estimate = _planner_estimate(queryset)
+        estimate = max(_planner_estimate(queryset) or 0, seen)
         self.count_exact = False
-        return max(estimate or 0, seen)
+        _remember_estimate(key, estimate)
+        return estimate
 
     def _get_page(self, *args, **kwargs):
         return _Page(*args, **kwargs)
@@ -83,6 +127,18 @@ class Pagination(PageNumberPagination):
     django_paginator_class = CappedCountPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def page_of(self, queryset, request, view=None) -> Page:
+        """DRF's paginate_queryset without reading the page: the Page, its object_list still a
+        lazy slice, so the caller may read the same slice of another queryset instead."""
+        self.request = request
+        paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        page_number = self.get_page_number(request, paginator)
+        try:
+            self.page = paginator.page(page_number)
+        except InvalidPage as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from None
+        return self.page
 
     def get_paginated_response(self, data):
         return Response({

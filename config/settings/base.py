@@ -126,6 +126,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     })
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements (only the hot list reads, appeals/shared/db.py prepared_values) are
+    # planned once per connection; Django's own queries are never prepared and keep their plans.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 # A streaming replica for the reads that tolerate lag (appeals/shared/replica.py); unset: all on the primary.
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
@@ -133,6 +138,9 @@ if env("DATABASE_REPLICA_URL", default=""):
     # A replica that does not answer must not hold a request up: the router falls back to the primary.
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2))
     DATABASE_ROUTERS = ["appeals.shared.replica.ReplicaRouter"]
+# Hot list reads as prepared statements (appeals/shared/db.py prepared_values); False behind a
+# transaction-pooling PgBouncer.
+DATABASE_PREPARED_READS = env.bool("DATABASE_PREPARED_READS", default=True)
 DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=30.0)
 DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
 # A kept connection is checked before a request reuses it (a restarted PostgreSQL, a proxy's idle
@@ -457,6 +465,10 @@ DEV_INBOX = False
 DEV_INBOX_DIR = env("DEV_INBOX_DIR", default=str(BASE_DIR / ".dev-inbox"))
 # Lists count exactly up to this many rows, then take the planner's estimate (appeals/shared/pagination.py).
 PAGINATION_EXACT_COUNT_LIMIT = env.int("PAGINATION_EXACT_COUNT_LIMIT", default=1000)
+# How long a process reuses a big list's estimated count (appeals/shared/pagination.py).
+PAGINATION_ESTIMATE_SECONDS = env.int("PAGINATION_ESTIMATE_SECONDS", default=10)
+# Pages ending within this many rows are read in one joined query; deeper ones ids first.
+PAGINATION_SINGLE_QUERY_DEPTH = env.int("PAGINATION_SINGLE_QUERY_DEPTH", default=1000)
 
 NOTIFICATIONS = {
     # Provider errors are retried with exponential back-off: base * 2**(attempt-1), capped.

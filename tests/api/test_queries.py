@@ -50,10 +50,50 @@ def test_list_query_count_is_constant(api_as, many_appeals, enterprise_admin, ma
 
 
 def test_appeal_list_query_count_is_exactly_known(api_as, many_appeals, manager, django_assert_num_queries):
-    # token lookup + a COUNT(*) capped at PAGINATION_EXACT_COUNT_LIMIT + the page's ids (by the
-    # list's index) + one joined query for those rows
+    # token lookup + a COUNT(*) capped at PAGINATION_EXACT_COUNT_LIMIT + the page's rows in one
+    # joined query (a page near the top: no separate ids query)
     client = api_as(manager)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get("/api/v1/appeals/", {"page_size": 50, "state": ["first_review", "second_review"]})
     assert len(response.json()["results"]) == 50
     assert {row["second_reviewer"] for row in response.json()["results"]} == {None, "reviewer-2"}
+
+
+def test_a_deep_page_reads_ids_first_then_the_same_rows(api_as, many_appeals, manager, settings):
+    client = api_as(manager)
+    shallow = client.get("/api/v1/appeals/", {"page_size": 10, "page": 3}).json()
+    settings.PAGINATION_SINGLE_QUERY_DEPTH = 10  # page 3 (rows 21-30) is now "deep"
+    with CaptureQueriesContext(connection) as ctx:
+        deep = client.get("/api/v1/appeals/", {"page_size": 10, "page": 3}).json()
+    assert deep == shallow and len(deep["results"]) == 10
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert any(sql.startswith('SELECT "appeals_appeal"."id" AS "pk" FROM') and "LIMIT 10 OFFSET 20" in sql for sql in sqls), sqls
+
+
+def test_a_big_lists_estimate_is_remembered_not_recounted(api_as, many_appeals, manager, settings):
+    settings.PAGINATION_EXACT_COUNT_LIMIT = 5
+    client = api_as(manager)
+    first = client.get("/api/v1/appeals/", {"page_size": 5}).json()
+    assert first["count_exact"] is False
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get("/api/v1/appeals/", {"page_size": 5, "page": 2}).json()
+    assert again["count"] == first["count"] and again["count_exact"] is False
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"] or q["sql"].startswith("EXPLAIN")]
+    settings.PAGINATION_ESTIMATE_SECONDS = 0  # not remembered: counted again (after the limit changes the key)
+    settings.PAGINATION_EXACT_COUNT_LIMIT = 6
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/api/v1/appeals/", {"page_size": 5})
+    assert [q for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+
+
+def test_the_list_page_is_a_prepared_statement_with_one_plan(api_as, many_appeals, manager):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL prepared statements")
+    client = api_as(manager)
+    for _ in range(3):
+        assert client.get("/api/v1/appeals/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                       "WHERE statement LIKE 'SELECT \"appeals_appeal\".\"id\" AS \"pk\", \"appeals_appeal\".\"reference\"%%'")
+        plans = cursor.fetchall()
+    assert plans and all(generic >= 3 and custom == 0 for generic, custom in plans), plans

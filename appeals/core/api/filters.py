@@ -16,7 +16,7 @@ def _accounts(request):
 
 
 class AppealFilter(filters.FilterSet):
-    state = filters.MultipleChoiceFilter(choices=AppealState.choices)
+    state = filters.MultipleChoiceFilter(choices=AppealState.choices, distinct=False)  # a column of the appeal: no duplicates to remove
     platform = filters.ChoiceFilter(field_name="incident__account__platform", choices=Platform.choices)
     incident_kind = filters.ChoiceFilter(field_name="incident__kind", choices=IncidentKind.choices)
     severity = filters.ChoiceFilter(field_name="incident__severity", choices=Severity.choices)

@@ -197,10 +197,26 @@ class AppealViewSet(viewsets.GenericViewSet):
         # The lean path: filtered, then read as plain values (see selectors.appeal_list_for).
         # Counted and paged on the appeal table alone (ids, by the list's index); the page's rows
         # are then read with their joins by primary key.
+        # A page near the top (the common case) is one query: the joined rows, ordered and sliced
+        # by the list's index. A deep page reads its ids first (an index-only walk past the
+        # offset), then the joined rows of those ids.
         filtered = self.filter_queryset(selectors.appeal_list_for(request.user))
-        ids = list(self.paginate_queryset(filtered.values_list("pk", flat=True)))
-        rows = selectors.appeal_list_rows(ids)
-        return self.get_paginated_response([s.appeal_list_row(rows[pk]) for pk in ids if pk in rows])
+        page = self.paginator.page_of(filtered.values_list("pk", flat=True), request, self)
+        bottom, top = page.object_list.query.low_mark, page.object_list.query.high_mark
+        if top is not None and top <= settings.PAGINATION_SINGLE_QUERY_DEPTH:
+            rows = selectors.appeal_list_page(filtered, bottom, top)
+        else:
+            ids = list(page.object_list)
+            by_id = selectors.appeal_list_rows(ids)
+            rows = [by_id[pk] for pk in ids if pk in by_id]
+        page.object_list = rows  # what has_next() looks at past an estimated count: not read again
+        return self.get_paginated_response([s.appeal_list_row(row) for row in rows])
+
+    def filter_queryset(self, queryset):
+        # No filter asked for (the plain list, most requests): skip building the filter form.
+        if self.action == "list" and not any(name in self.request.query_params for name in AppealFilter.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
 
     def retrieve(self, request, reference=None):
         return self._detail(self.get_object())
