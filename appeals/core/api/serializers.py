@@ -6,6 +6,7 @@ state, tenant, reviewer, reference and filer fields cannot be written by a clien
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -150,17 +151,40 @@ class AppealListOutput(serializers.Serializer):
 _timestamp = serializers.DateTimeField()
 
 
-def _when(value):
-    return _timestamp.to_representation(value) if value else None
+def _when(value, tz=None):
+    """DRF's DateTimeField output (ISO 8601 in the current time zone, "Z" for UTC) without its
+    per-call settings and time-zone lookups; `tz` is the current zone, looked up once per page."""
+    if not value:
+        return None
+    if tz is None:
+        return _timestamp.to_representation(value)
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def appeal_list_row(row: dict) -> dict:
+def appeal_list_rows_output(rows: list[dict]) -> list[dict]:
+    """AppealListOutput for a page of `selectors.APPEAL_LIST_VALUES` rows: the zone and the
+    state labels are looked up once per page, not once per row."""
+    tz = timezone.get_current_timezone()
+    labels = {}
+    out = []
+    for row in rows:
+        state = row["state"]
+        label = labels.get(state)
+        if label is None:
+            label = labels[state] = str(AppealState(state).label)
+        out.append(appeal_list_row(row, tz=tz, state_display=label))
+    return out
+
+
+def appeal_list_row(row: dict, *, tz=None, state_display: str | None = None) -> dict:
     """One AppealListOutput row from `selectors.APPEAL_LIST_VALUES` (same fields, same formats),
     without a serializer instance per row; tests compare it with AppealListOutput."""
+    when = partial(_when, tz=tz)
     return {
         "reference": row["reference"],
         "state": row["state"],
-        "state_display": str(AppealState(row["state"]).label),
+        "state_display": state_display if state_display is not None else str(AppealState(row["state"]).label),
         "enterprise": {"id": row["enterprise_id"], "name": row["enterprise__name"]},
         "incident_id": row["incident_id"],
         "incident_kind": row["incident__kind"],
@@ -170,9 +194,9 @@ def appeal_list_row(row: dict) -> dict:
         "filed_by": row["filed_by__username"],
         "first_reviewer": row["first_reviewer__username"],
         "second_reviewer": row["second_reviewer__username"],
-        "submitted_at": _when(row["submitted_at"]),
-        "decided_at": _when(row["decided_at"]),
-        "created_at": _when(row["created_at"]),
+        "submitted_at": when(row["submitted_at"]),
+        "decided_at": when(row["decided_at"]),
+        "created_at": when(row["created_at"]),
     }
 
 

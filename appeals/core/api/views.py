@@ -210,7 +210,7 @@ class AppealViewSet(viewsets.GenericViewSet):
             by_id = selectors.appeal_list_rows(ids)
             rows = [by_id[pk] for pk in ids if pk in by_id]
         page.object_list = rows  # what has_next() looks at past an estimated count: not read again
-        return self.get_paginated_response([s.appeal_list_row(row) for row in rows])
+        return self.get_paginated_response(s.appeal_list_rows_output(rows))
 
     def filter_queryset(self, queryset):
         # No filter asked for (the plain list, most requests): skip building the filter form.
