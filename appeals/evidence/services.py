@@ -310,7 +310,7 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
     report, error = None, ""
     try:
         # A log converted from another shape (evidence_add_converted_log) is read as its derived CSV.
-        name = item.preview_name if item.file_type not in (FileType.CSV, FileType.CSV_GZIP) and item.preview_name else item.storage_name
+        name = item.preview_name or item.storage_name
         with evidence_storage().open(name, "rb") as fp:
             report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES)
     except OSError as exc:
