@@ -159,7 +159,9 @@ def evidence_add_converted_log(*, appeal: Appeal, by, file, file_type: str, orig
     analysis reads instead of the original. The caller has checked the file's type from its bytes."""
     require(by.enterprise_id is not None and by.enterprise_id == appeal.enterprise_id,
             _("Only the enterprise that filed the appeal may add evidence."))
-    if file_type not in FileType.values or not file.size:
+    if file_type not in (FileType.JSON, FileType.XLSX, FileType.CSV):
+        raise ValueError(f"not a converted operation-log type: {file_type}")
+    if not file.size:
         raise reject("empty_file", _("The file is empty."))
     _check_addable(appeal)
     kind = EvidenceKind.OPERATION_LOG

@@ -27,7 +27,7 @@ TAGS = ["platform"]
 
 
 class ConnectInput(serializers.Serializer):
-    corp_id = serializers.CharField(max_length=64, help_text="The enterprise's corp ID (企业ID), e.g. ww0123456789abcdef.")
+    corp_id = serializers.CharField(max_length=64, help_text="The enterprise's corp ID, e.g. ww0123456789abcdef.")
     corp_secret = serializers.CharField(max_length=128, write_only=True, trim_whitespace=True,
                                         help_text="The app's secret. Stored encrypted; never returned.")
 

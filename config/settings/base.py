@@ -347,7 +347,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="appeal-desk@localhost")
 # LOG_FORMAT=text for a plain line. Whatever matches LOG_REDACT_PATTERNS is masked (the email
 # link's token; codes are never put in a log line in the first place).
 LOG_FORMAT = env("LOG_FORMAT", default="json")
-LOG_REDACT_PATTERNS = [r"(?<=/verify/email/)[^/\s?#\"']+", r"(?<=[?&]token=)[^&\s#\"']+"]
+LOG_REDACT_PATTERNS = [r"(?<=/verify/email/)[^/\s?#\"']+", r"(?<=[?&]token=)[^&\s#\"']+",
+                       # WeCom's API carries its secret and token in the query string (appeals.platform)
+                       r"(?<=[?&]corpsecret=)[^&\s#\"']+", r"(?<=[?&]access_token=)[^&\s#\"']+"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -361,6 +363,8 @@ LOGGING = {
     "loggers": {
         # At DEBUG these print signed requests and presigned URLs: warnings only, whatever LOG_LEVEL says.
         **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
+        # httpx logs every request's URL at INFO: WeCom's carry corpsecret= and access_token=.
+        **{name: {"level": "WARNING"} for name in ("httpx", "httpcore")},
         # Login protection logs every attempt at INFO; failures and lockouts are WARNING (and audited).
         "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
         # pikepdf announces its logger bridge at INFO on import.

@@ -123,3 +123,22 @@ def test_the_limiter_fails_open_to_a_local_bucket_when_redis_is_down(settings):
         assert 0.15 < time.monotonic() - started < 2.0  # limited locally: 5 at once, then 95 a second
     finally:
         ratelimit._down_until = 0.0
+
+
+def test_neither_the_secret_nor_the_token_reaches_a_log_line(wecom, caplog, settings):
+    import logging
+
+    from appeals.shared.logs import JsonFormatter
+
+    t = now() - 3600
+    wecom.busy.append(-1)
+    with caplog.at_level(logging.DEBUG), client_for(wecom, sleeps=[]) as client:
+        client.list_page("member", start=t - 60, end=t)
+        token = client.token()
+    assert any("retrying" in r.getMessage() for r in caplog.records)  # the client's own lines are there
+    for record in caplog.records:
+        assert CORP_SECRET not in record.getMessage() and token not in record.getMessage()
+    # and should a URL reach a line anyway, the formatter masks both
+    line = JsonFormatter(redact=settings.LOG_REDACT_PATTERNS).format(logging.makeLogRecord(
+        {"msg": f"GET {wecom.url}/cgi-bin/gettoken?corpid={CORP_ID}&corpsecret={CORP_SECRET} then ?access_token={token}"}))
+    assert CORP_SECRET not in line and token not in line and CORP_ID in line
