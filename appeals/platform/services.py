@@ -122,6 +122,7 @@ def wecom_pull_start(*, appeal: Appeal, by) -> PullRun:
                           code="not_connected")
     start, end = pull_window(locked)
     windows = split_windows(start, end, max_days=settings.WECOM["MAX_SPAN_DAYS"])
+    _fail_stale_runs(locked)
     try:
         with transaction.atomic():
             run = PullRun.objects.create(appeal=locked, enterprise_id=locked.enterprise_id, requested_by=by,
@@ -132,6 +133,16 @@ def wecom_pull_start(*, appeal: Appeal, by) -> PullRun:
                  after={"run": run.pk, "from": start.isoformat(), "until": end.isoformat(), "windows": len(windows)})
     publish_on_commit(PULL_TASK, run.pk)
     return run
+
+
+def _fail_stale_runs(appeal: Appeal) -> None:
+    """A run left queued or running past STALE_AFTER_SECONDS lost its worker (or its message):
+    failed, audited, so that it no longer blocks a new pull of the appeal."""
+    deadline = timezone.now() - timedelta(seconds=settings.WECOM["STALE_AFTER_SECONDS"])
+    reason = _("The pull did not finish: its worker stopped. Start it again.")
+    for run in PullRun.objects.filter(appeal=appeal, state__in=(PullState.QUEUED, PullState.RUNNING), created_at__lt=deadline):
+        PullRun.objects.filter(pk=run.pk).update(state=PullState.FAILED, error=reason, finished_at=timezone.now())
+        audit_object(actor=None, action="wecom.pull_failed", obj=appeal, after={"run": run.pk, "error": reason})
 
 
 def _progress(run_id: int, **changes) -> None:

@@ -616,6 +616,9 @@ WECOM = {
     "BACKOFF_BASE": env.float("WECOM_BACKOFF_BASE", default=1.0),
     "BACKOFF_MAX": 30.0,
     "TIMEOUT": env.float("WECOM_TIMEOUT", default=10.0),
+    # A pull still queued or running this long after it was requested lost its worker (above the
+    # task's 1800 s time limit): the next request marks it failed and starts afresh.
+    "STALE_AFTER_SECONDS": env.int("WECOM_PULL_STALE_AFTER", default=3600),
     # An uploaded export (JSON pages, CSV, XLSX) may not be larger than this, nor an XLSX
     # inflate beyond UPLOAD_MAX_INFLATED_BYTES.
     "UPLOAD_MAX_BYTES": env.int("WECOM_UPLOAD_MAX_BYTES", default=50 * _MB),

@@ -130,3 +130,14 @@ def test_pull_refusals_not_connected_and_one_at_a_time(draft_appeal, enterprise_
     other = APIClient()
     other.force_authenticate(other_admin)
     assert other.post(url).status_code == 404 and other.get(url + f"{first.json()['id']}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_pull_that_lost_its_worker_does_not_block_the_next_one(draft_appeal, enterprise_admin):
+    WeComConnection.objects.create(enterprise=enterprise_admin.enterprise, corp_id=CORP_ID, corp_secret=CORP_SECRET,
+                                   api_base="http://127.0.0.1:9", connected_by=enterprise_admin)
+    stuck = wecom_pull_start(appeal=draft_appeal, by=enterprise_admin)
+    PullRun.objects.filter(pk=stuck.pk).update(state=PullState.RUNNING, created_at=timezone.now() - timedelta(hours=2))
+    fresh = wecom_pull_start(appeal=draft_appeal, by=enterprise_admin)
+    stuck.refresh_from_db()
+    assert stuck.state == PullState.FAILED and "worker stopped" in stuck.error and fresh.state == PullState.QUEUED
