@@ -34,6 +34,7 @@ from appeals.evidence.models import (
     RiskRule,
 )
 from appeals.notifications.models import Channel, Message, MessageState
+from appeals.platform.models import PullRun, PullState, WeComConnection
 from appeals.records.models import RecordsRun, RunKind
 from appeals.sla.models import AppealSla, CalendarYear, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from appeals.surge.models import (
@@ -80,6 +81,8 @@ __all__ = [
     "OutcomeCode",
     "Platform",
     "ReasonCategory",
+    "PullRun",
+    "PullState",
     "RecordsRun",
     "RunKind",
     "ReferenceSequence",
@@ -91,5 +94,6 @@ __all__ = [
     "SlaUnit",
     "User",
     "VerificationChallenge",
+    "WeComConnection",
     "WorkCalendarDay",
 ]

@@ -48,3 +48,30 @@ def test_rotate_secrets_command_audits_counts_without_values(settings):
     call_command("rotate_secrets", stdout=open("/dev/null", "w"))
     event = AuditEvent.objects.filter(action="secrets.rotated").latest("position")
     assert isinstance(event.after, dict) and event.actor is None
+
+
+@pytest.mark.django_db
+def test_rotate_secrets_re_encrypts_the_wecom_corp_secret_under_the_new_key(settings, enterprise_admin):
+    from django.db import connection as db
+
+    from appeals.platform.models import WeComConnection
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    saved = WeComConnection.objects.create(enterprise=enterprise_admin.enterprise, corp_id="ww0123", corp_secret="corp-secret-1",
+                                           api_base="https://qyapi.weixin.qq.com", connected_by=enterprise_admin)
+
+    def raw() -> str:
+        with db.cursor() as cursor:
+            cursor.execute(f"SELECT corp_secret FROM {WeComConnection._meta.db_table} WHERE id = %s", [saved.pk])
+            return cursor.fetchone()[0]
+
+    before = raw()
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_secrets", stdout=open("/dev/null", "w"))
+    after = raw()
+    assert after != before and secrets.is_current(after) and "corp-secret-1" not in after
+    settings.FIELD_ENCRYPTION_KEYS = [new]  # the old key dropped: the secret still reads
+    assert WeComConnection.objects.get(pk=saved.pk).corp_secret == "corp-secret-1"
+    event = AuditEvent.objects.filter(action="secrets.rotated").latest("position")
+    assert event.after["appeals.WeComConnection.corp_secret"] == 1

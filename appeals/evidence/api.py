@@ -80,6 +80,8 @@ class EvidenceOutput(serializers.Serializer):
         if item.thumbnail_name:
             links["thumbnail"] = reverse("api-evidence-thumbnail", kwargs=kwargs, request=request)
             links["preview"] = reverse("api-evidence-preview", kwargs=kwargs, request=request)
+        elif item.preview_name:  # a converted operation log: the CSV the analysis read
+            links["preview"] = reverse("api-evidence-preview", kwargs=kwargs, request=request)
         return links
 
     def get_warnings(self, item) -> list[dict]:
@@ -172,7 +174,8 @@ def _file_response(request, item: EvidenceItem, variant: str):
     if not name:
         raise NotFound(code="not_ready")
     filename = download_name(item, variant)
-    mime = item.mime_type if variant == "original" else "image/jpeg"
+    # The preview of a converted operation log (JSON, XLSX) is its derived CSV.
+    mime = item.mime_type if variant == "original" else ("image/jpeg" if item.is_image else "text/csv")
     attachment = variant == "original"
     storage = evidence_services.evidence_storage()
     if not isinstance(storage, FileSystemStorage):
@@ -223,7 +226,7 @@ class EvidenceDownloadView(EvidenceFileView):
     variant = "original"
 
 
-@_file_schema(["image/jpeg"])
+@_file_schema(["image/jpeg", "text/csv"])
 class EvidencePreviewView(EvidenceFileView):
     variant = "preview"
 

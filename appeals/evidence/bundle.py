@@ -22,7 +22,7 @@ def download_name(item: EvidenceItem, variant: str = "original") -> str:
     base = f"{item.appeal.reference}_{item.kind}_{str(item.uuid)[:8]}"
     if variant == "original":
         return f"{base}.{item.extension}"
-    return f"{base}.{variant}.jpg"
+    return f"{base}.{variant}.{'jpg' if item.is_image else 'csv'}"
 
 
 def _copy_hashing(src, dst) -> str:

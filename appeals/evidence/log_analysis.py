@@ -9,6 +9,8 @@ The documented layout (docs: one header row is optional, then one row per action
 - account_type: master | operations | customer_service | developer (DOMAIN.md isolation model).
 - action: add_friend, send_message, mass_message, manage_accounts, create_account,
   delete_account, api_call, export_data, or anything else (login, ...) that needs no permission.
+  `platform_ban` (rules["BAN_ACTIONS"]) marks a ban or lock by the platform itself: reported
+  as an incident marker (rule platform_ban), one flag per account.
 - Encoding UTF-8 (with or without BOM) or GBK/GB18030; the file may be gzip-compressed.
 
 Rules and thresholds come from settings.EVIDENCE_LOG_RULES. Malformed rows are counted and
@@ -232,6 +234,8 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
         for account_type, allowed in rules["ACCOUNT_TYPE_PERMISSIONS"].items()
     }
     add_actions = frozenset(rules["ADD_ACTIONS"])
+    ban_actions = frozenset(rules.get("BAN_ACTIONS", ()))
+    bans: dict[str, list] = {}
     words = [w for w in rules["SENSITIVE_WORDS"] if w]
     # longest first, so that overlapping words count once; "(?!)" never matches (no words configured)
     pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)")
@@ -320,6 +324,8 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                         window.popleft()
                     if len(window) > mass_max or (mass_open and operator in mass_open):
                         mass_step(operator, window, t, line)
+                if action in ban_actions:
+                    bans.setdefault(operator, []).append((line, t, _target))
                 if search(message):
                     found = findall(message)
                     sensitive_add(operator, t, len(found), line, found)
@@ -341,6 +347,12 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
             "rule": "location_anomaly", "operator": operator, "window_start": hits[0][1], "window_end": hits[-1][1],
             "count": len(hits), "line_numbers": [h[0] for h in hits[:max_lines]],
             "detail": {"first": [{"line": h[0], "device_id": mask_id_numbers(h[2]), "ip": h[3]} for h in hits[:5]]},
+        })
+    for operator, hits in bans.items():
+        flags.append({
+            "rule": "platform_ban", "operator": operator, "window_start": hits[0][1], "window_end": hits[-1][1],
+            "count": len(hits), "line_numbers": [h[0] for h in hits[:max_lines]],
+            "detail": {"first": [{"line": h[0], "target": mask_id_numbers(h[2])[:100]} for h in hits[:5]]},
         })
     for (operator, account_type, action), (count, lines) in denied.items():
         flags.append({

@@ -25,9 +25,14 @@ class FileType(models.TextChoices):
     PDF = "pdf", "PDF"
     CSV = "csv", "CSV"
     CSV_GZIP = "csv_gzip", _("CSV (gzip)")
+    # Operation records from the platform (appeals.platform): its API's JSON pages, or the
+    # console's spreadsheet export. Stored as the original; the analysis reads the derived CSV.
+    JSON = "json", "JSON"
+    XLSX = "xlsx", "XLSX"
 
 
-FILE_TYPE_EXTENSION = {"jpeg": "jpg", "png": "png", "webp": "webp", "pdf": "pdf", "csv": "csv", "csv_gzip": "csv.gz"}
+FILE_TYPE_EXTENSION = {"jpeg": "jpg", "png": "png", "webp": "webp", "pdf": "pdf", "csv": "csv", "csv_gzip": "csv.gz", "json": "json",
+                       "xlsx": "xlsx"}
 FILE_TYPE_MIME = {
     "jpeg": "image/jpeg",
     "png": "image/png",
@@ -35,6 +40,8 @@ FILE_TYPE_MIME = {
     "pdf": "application/pdf",
     "csv": "text/csv",
     "csv_gzip": "application/gzip",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 IMAGE_TYPES = ("jpeg", "png", "webp")
 _PHOTO = (FileType.JPEG, FileType.PNG, FileType.WEBP)
@@ -161,6 +168,9 @@ class RiskRule(models.TextChoices):
     SENSITIVE_WORDS = "sensitive_words", _("Sensitive words")
     LOCATION_ANOMALY = "location_anomaly", _("New device with an unfamiliar IP")
     PERMISSION = "permission", _("Action not allowed for the account type")
+    # An incident marker rather than a behaviour: the platform itself banned or locked (WeCom
+    # records 9, 20, 21, converted by appeals.platform).
+    PLATFORM_BAN = "platform_ban", _("Ban or lock by the platform")
 
 
 class RiskFlag(models.Model):

@@ -151,6 +151,63 @@ def evidence_upload(*, appeal: Appeal, by, kind: str, file) -> EvidenceItem:
 
 
 @entry_point
+def evidence_add_converted_log(*, appeal: Appeal, by, file, file_type: str, original_name: str, converted_csv: bytes,
+                               source: str) -> EvidenceItem:
+    """An operation log that came in another shape (appeals.platform: the WeCom API's JSON pages, the
+    console's CSV/XLSX export): the original is stored unchanged with its SHA-256, as any upload;
+    `converted_csv` (the documented CSV layout) is stored beside it as its derived copy, which the
+    analysis reads instead of the original. The caller has checked the file's type from its bytes."""
+    require(by.enterprise_id is not None and by.enterprise_id == appeal.enterprise_id,
+            _("Only the enterprise that filed the appeal may add evidence."))
+    if file_type not in (FileType.JSON, FileType.XLSX, FileType.CSV):
+        raise ValueError(f"not a converted operation-log type: {file_type}")
+    if not file.size:
+        raise reject("empty_file", _("The file is empty."))
+    _check_addable(appeal)
+    kind = EvidenceKind.OPERATION_LOG
+    limit = settings.EVIDENCE["MAX_BYTES_PER_KIND"][kind]
+    if file.size > limit:
+        raise reject("too_large", _("The file is larger than %(mb)s MB, the limit for this kind of evidence.")
+                     % {"mb": limit // (1024 * 1024)})
+    sha256 = _sha256_of(file)
+    group = KIND_RULES[kind][0]
+    uid = uuid.uuid4()
+    locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    _check_addable(locked)
+    totals = EvidenceItem.objects.filter(appeal=locked).aggregate(n=Count("id"), total=Sum("size"))
+    if totals["n"] >= settings.EVIDENCE["MAX_ITEMS_PER_APPEAL"]:
+        raise reject("quota_count", _("An appeal may hold at most %(n)s files.") % {"n": settings.EVIDENCE["MAX_ITEMS_PER_APPEAL"]})
+    if (totals["total"] or 0) + file.size > settings.EVIDENCE["MAX_TOTAL_BYTES_PER_APPEAL"]:
+        raise reject("quota_size", _("The appeal's files would exceed %(mb)s MB in total.")
+                     % {"mb": settings.EVIDENCE["MAX_TOTAL_BYTES_PER_APPEAL"] // (1024 * 1024)})
+    storage = evidence_storage()
+    file.seek(0)
+    stored = storage.save(storage_name_for(appeal=locked, group=group, uid=uid, ext=extension_for(file_type)), file)
+    derived = ""
+    try:
+        derived = storage.save(storage_name_for(appeal=locked, group=group, uid=uid, ext="csv", variant="log"),
+                               ContentFile(converted_csv))
+        item = EvidenceItem.objects.create(
+            uuid=uid, appeal=locked, enterprise_id=locked.enterprise_id, group=group, kind=kind,
+            original_name=_clean_name(original_name), file_type=file_type, size=file.size, sha256=sha256,
+            storage_name=stored, preview_name=derived, derived_status=DerivedStatus.READY, uploaded_by=by,
+        )
+        LogAnalysis.objects.create(evidence=item)
+        audit_object(actor=by, action="evidence.upload", obj=item, after={
+            "appeal": locked.reference, "kind": kind, "file_type": file_type, "size": item.size, "sha256": sha256,
+            "original_name": mask_id_numbers(item.original_name), "storage_name": stored, "source": source,
+            "converted_csv": derived, "converted_csv_sha256": hashlib.sha256(converted_csv).hexdigest(),
+        })
+    except BaseException:
+        for name in (stored, derived):
+            if name:
+                storage.delete(name)
+        raise
+    publish_on_commit("appeals.tasks.evidence.analyse_operation_log", item.pk)
+    return item
+
+
+@entry_point
 def evidence_delete(*, item: EvidenceItem, by) -> None:
     """Only a draft's evidence can be removed; after submission it is kept for good."""
     require(by.enterprise_id is not None and by.enterprise_id == item.enterprise_id)
@@ -254,7 +311,9 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
     LogAnalysis.objects.filter(pk=analysis.pk).update(status=AnalysisStatus.RUNNING, started_at=timezone.now())
     report, error = None, ""
     try:
-        with evidence_storage().open(item.storage_name, "rb") as fp:
+        # A log converted from another shape (evidence_add_converted_log) is read as its derived CSV.
+        name = item.preview_name or item.storage_name
+        with evidence_storage().open(name, "rb") as fp:
             report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES)
     except OSError as exc:
         report = None
@@ -430,6 +489,7 @@ def evidence_complete_guard(appeal, by, data) -> None:
 
 __all__ = [
     "FileType",
+    "evidence_add_converted_log",
     "evidence_analyse_log",
     "evidence_checklist",
     "evidence_delete",

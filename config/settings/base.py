@@ -355,7 +355,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="appeal-desk@localhost")
 # LOG_FORMAT=text for a plain line. Whatever matches LOG_REDACT_PATTERNS is masked (the email
 # link's token; codes are never put in a log line in the first place).
 LOG_FORMAT = env("LOG_FORMAT", default="json")
-LOG_REDACT_PATTERNS = [r"(?<=/verify/email/)[^/\s?#\"']+", r"(?<=[?&]token=)[^&\s#\"']+"]
+LOG_REDACT_PATTERNS = [r"(?<=/verify/email/)[^/\s?#\"']+", r"(?<=[?&]token=)[^&\s#\"']+",
+                       # WeCom's API carries its secret and token in the query string (appeals.platform)
+                       r"(?<=[?&]corpsecret=)[^&\s#\"']+", r"(?<=[?&]access_token=)[^&\s#\"']+"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -369,6 +371,8 @@ LOGGING = {
     "loggers": {
         # At DEBUG these print signed requests and presigned URLs: warnings only, whatever LOG_LEVEL says.
         **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
+        # httpx logs every request's URL at INFO: WeCom's carry corpsecret= and access_token=.
+        **{name: {"level": "WARNING"} for name in ("httpx", "httpcore")},
         # Login protection logs every attempt at INFO; failures and lockouts are WARNING (and audited).
         "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
         # pikepdf announces its logger bridge at INFO on import.
@@ -578,6 +582,8 @@ EVIDENCE_LOG_RULES = {
     "SENSITIVE_MAX_HITS_PER_MINUTE": 10,  # "more than 10 hits in one minute"
     "SENSITIVE_WORDS": ["红包", "返利", "赌博", "博彩", "色情", "代理", "刷单", "兼职", "加微信", "免费领取"],
     "ADD_ACTIONS": ["add_friend"],
+    # Rows that record a ban or lock by the platform itself: reported as incident markers.
+    "BAN_ACTIONS": ["platform_ban"],
     # action in the log -> the permission it needs (DOMAIN.md permission matrix)
     "ACTION_PERMISSIONS": {
         "add_friend": "send_messages",
@@ -601,6 +607,34 @@ EVIDENCE_LOG_RULES = {
     # A gzip log may not inflate beyond this (decompression bomb).
     # (The upload already refused anything past EVIDENCE["LOG_MAX_INFLATED_BYTES"]; this is the backstop.)
     "MAX_DECOMPRESSED_BYTES": env.int("EVIDENCE_LOG_MAX_DECOMPRESSED_BYTES", default=env.int("EVIDENCE_LOG_MAX_INFLATED_BYTES", default=512 * _MB)),
+}
+# WeCom's server API (appeals.platform): where it answers (a local stand-in in development:
+# scripts/wecom-standin.py) and the limits its documentation states for the operation-log lists
+# ("获取成员操作记录" / "获取管理端操作日志": 7 days per call, nothing older than 180 days,
+# 600 calls a minute, at most 400 records a page).
+WECOM_API_BASE = env("WECOM_API_BASE", default="https://qyapi.weixin.qq.com")
+WECOM = {
+    "LOOKBACK_DAYS": 7,  # DOMAIN.md: the account's operation log for the last 7 days before the ban
+    "MAX_SPAN_DAYS": 7,
+    "MAX_AGE_DAYS": 180,
+    "RATE_LIMIT_CALLS": env.int("WECOM_RATE_LIMIT_CALLS", default=600),
+    "RATE_LIMIT_PERIOD": env.float("WECOM_RATE_LIMIT_PERIOD", default=60.0),
+    "RATE_LIMIT_BURST": 10,
+    "PAGE_LIMIT": 400,
+    "MAX_PAGES": env.int("WECOM_MAX_PAGES", default=5000),
+    # errcode -1 (system busy), 45009 (frequency limit) and transport errors: tried again after
+    # BACKOFF_BASE * 2**n seconds (capped at BACKOFF_MAX), at most MAX_RETRIES times in a row.
+    "MAX_RETRIES": env.int("WECOM_MAX_RETRIES", default=6),
+    "BACKOFF_BASE": env.float("WECOM_BACKOFF_BASE", default=1.0),
+    "BACKOFF_MAX": 30.0,
+    "TIMEOUT": env.float("WECOM_TIMEOUT", default=10.0),
+    # A pull still queued or running this long after it was requested lost its worker (above the
+    # task's 1800 s time limit): the next request marks it failed and starts afresh.
+    "STALE_AFTER_SECONDS": env.int("WECOM_PULL_STALE_AFTER", default=3600),
+    # An uploaded export (JSON pages, CSV, XLSX) may not be larger than this, nor an XLSX
+    # inflate beyond UPLOAD_MAX_INFLATED_BYTES.
+    "UPLOAD_MAX_BYTES": env.int("WECOM_UPLOAD_MAX_BYTES", default=50 * _MB),
+    "UPLOAD_MAX_INFLATED_BYTES": env.int("WECOM_UPLOAD_MAX_INFLATED_BYTES", default=256 * _MB),
 }
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
 

@@ -7,7 +7,9 @@ from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
-UPLOAD = ("/api/v1/appeals/{reference}/evidence/", "post")
+UPLOADS = {("/api/v1/appeals/{reference}/evidence/", "post"),
+           # operation records exported from WeCom (appeals.platform)
+           ("/api/v1/appeals/{reference}/wecom-records/", "post")}
 ERROR_REF = "#/components/schemas/ErrorOutput"
 
 
@@ -24,7 +26,7 @@ def test_only_the_upload_takes_anything_but_json(client):
             if "requestBody" not in operation:
                 continue
             media = set(operation["requestBody"]["content"])
-            expected = {"multipart/form-data"} if (path, method) == UPLOAD else {"application/json"}
+            expected = {"multipart/form-data"} if (path, method) in UPLOADS else {"application/json"}
             assert media == expected, (method, path, media)
 
 

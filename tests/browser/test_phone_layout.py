@@ -26,7 +26,7 @@ def cases(transactional_db):
 
 
 PAGES = {
-    "admin-a": ["/dashboard/", "/appeals/", "/appeals/new/", "/appeals/{ref}/"],
+    "admin-a": ["/dashboard/", "/appeals/", "/appeals/new/", "/appeals/{ref}/", "/platform/wecom/"],
     "reviewer-1": ["/queues/first/", "/queues/second/", "/appeals/{ref}/", "/appeals/"],
     "manager": ["/manager/"],
 }

@@ -159,7 +159,9 @@ def test_openapi_schema_has_binary_upload_and_download():
     download = schema["paths"]["/api/v1/appeals/{reference}/evidence/{uuid}/download/"]["get"]["responses"]
     # Declared under each media type a stored file can have (what the response says it is).
     assert {m: c["schema"]["format"] for m, c in download["200"]["content"].items()} == dict.fromkeys(
-        ["application/gzip", "application/pdf", "image/jpeg", "image/png", "image/webp", "text/csv"], "binary")
+        ["application/gzip", "application/pdf", "image/jpeg", "image/png", "image/webp", "text/csv",
+         # operation records from the platform (appeals.platform): the API's JSON pages, the console's XLSX
+         "application/json", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"], "binary")
     assert "302" in download
     bundle = schema["paths"]["/api/v1/appeals/{reference}/bundle/"]["get"]["responses"]
     assert bundle["200"]["content"]["application/zip"]["schema"]["format"] == "binary"
