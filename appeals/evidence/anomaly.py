@@ -396,28 +396,33 @@ def explain(features: HourFeatures, rows, scores, matrices, *, config: dict) -> 
     return flagged
 
 
+_LOCATION = frozenset({"new_ips", "new_devices", "new_device_with_new_ip", "ips", "devices"})
+
+
 def _collect_lines(raw, flagged: list[dict], features: HourFeatures, *, rules: dict, config: dict) -> None:
-    """A last read of the log for the flagged hours' lines: the driving features' rows first
-    (the adds of an add burst, the rows from the unfamiliar device...), capped per hour."""
+    """A last read of the log for the flagged hours' lines: the rows behind the strongest driver
+    first (the adds of an add burst, the rows from the unfamiliar device...), then those behind the
+    other drivers; the hour's other rows only when no row matches a driver. Capped per hour."""
     cap = config["MAX_LINES_PER_HOUR"]
     words = [w for w in rules["SENSITIVE_WORDS"] if w]
     pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)")
     actions_of = {name: frozenset(config[key] if key in config else rules[key]) for name, key in FEATURE_ACTIONS.items()}
     wanted = {}
     for f in flagged:
-        driver_names = {d["feature"] for d in f["drivers"]}
-        actions = frozenset().union(*(actions_of[n] for n in driver_names if n in actions_of))
         rare_ips, rare_devs = features.unfamiliar.get(f["account"], (set(), set()))
-        location = bool(driver_names & {"new_ips", "new_devices", "new_device_with_new_ip", "ips", "devices"})
-        sensitive = "sensitive_hits" in driver_names
-        wanted[(f["operator"], f["hour"].strftime("%Y-%m-%d %H"))] = (
-            f, actions, rare_ips if location else (), rare_devs if location else (), sensitive, [])
+        # one matcher per driver, strongest first: (actions, unfamiliar IPs, unfamiliar devices, sensitive?)
+        matchers = []
+        for d in f["drivers"]:
+            name = d["feature"]
+            location = name in _LOCATION
+            matchers.append((actions_of.get(name, frozenset()), rare_ips if location else (), rare_devs if location else (),
+                             name == "sensitive_hits"))
+        wanted[(f["operator"], f["hour"].strftime("%Y-%m-%d %H"))] = (f, matchers, [[] for _ in matchers], [])
     with _Text(raw, rules) as text:
         _read_lines(text, wanted, pattern, cap)
-    for f, *_rest, others in wanted.values():
-        room = cap - len(f["line_numbers"])
-        if room > 0 and not f["line_numbers"]:
-            f["line_numbers"].extend(others[:room])
+    for f, _matchers, by_driver, others in wanted.values():
+        lines = [line for bucket in by_driver for line in bucket]
+        f["line_numbers"] = (lines or others)[:cap]
 
 
 def _read_lines(text, wanted: dict, pattern, cap: int) -> None:
@@ -431,15 +436,24 @@ def _read_lines(text, wanted: dict, pattern, cap: int) -> None:
                 entry = wanted.get((row[1], row[0][:13]))
                 if entry is None:
                     continue
-                f, actions, rare_ips, rare_devs, sensitive, others = entry
+                f, matchers, by_driver, others = entry
                 f["line_count"] += 1
                 line = reader.line_num
-                if (row[3] in actions or row[6] in rare_ips or row[7] in rare_devs
-                        or (sensitive and pattern.search(row[5]))):
-                    if len(f["line_numbers"]) < cap:
-                        f["line_numbers"].append(line)
-                elif len(others) < cap:
-                    others.append(line)
+                action, message, ip, device = row[3], row[5], row[6], row[7]
+                for k, (actions, rare_ips, rare_devs, sensitive) in enumerate(matchers):
+                    unfamiliar = ip in rare_ips or device in rare_devs
+                    if unfamiliar:
+                        seen = f.setdefault("unfamiliar", {"ips": [], "devices": []})
+                        for value, key, rare in ((ip, "ips", rare_ips), (device, "devices", rare_devs)):
+                            if value in rare and value not in seen[key] and len(seen[key]) < 5:
+                                seen[key].append(value)
+                    if unfamiliar or action in actions or (sensitive and pattern.search(message)):
+                        if len(by_driver[k]) < cap:
+                            by_driver[k].append(line)
+                        break
+                else:
+                    if len(others) < cap:
+                        others.append(line)
             break
         except csv.Error:
             continue
@@ -465,6 +479,11 @@ def detect_anomalies(raw, *, rules: dict, config: dict, method: str | None = Non
         _collect_lines(raw, flagged, features, rules=rules, config=config)
     for f in flagged:
         f.pop("account")
+        seen = f.pop("unfamiliar", None)
+        if seen:  # name the unfamiliar IPs and devices beside the location driver
+            for driver in f["drivers"]:
+                if driver["feature"] in ("new_ips", "new_devices", "new_device_with_new_ip"):
+                    driver["seen"] = [*seen["ips"], *(mask_id_numbers(d) for d in seen["devices"])]
         f["operator"] = mask_id_numbers(f["operator"])[:100]
         f["score"] = f["score"] if math.isfinite(f["score"]) else 0.0
     report.flagged = flagged

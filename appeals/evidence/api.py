@@ -140,6 +140,8 @@ class AnomalyDriverOutput(serializers.Serializer):
     usual = serializers.FloatField(help_text="The account's median over its active hours (at this time of day when it has a habit there).")
     peers = serializers.FloatField(help_text="The median of accounts of the same type in this log.")
     z = serializers.FloatField(help_text="Robust z-score against the baselines (the smallest of them).")
+    seen = serializers.ListField(child=serializers.CharField(), required=False,
+                                 help_text="For the location features: the unfamiliar IPs and devices of that hour.")
 
     def get_label(self, driver) -> str:
         return str(FEATURE_LABELS.get(driver["feature"], driver["feature"]))

@@ -114,7 +114,8 @@ def render_anomaly_panel(request, appeal) -> str | None:
         hours.append({
             "row": row,
             "drivers": [{"label": FEATURE_LABELS.get(d["feature"], d["feature"]), "value": _number(d["value"]),
-                         "usual": _number(d["usual"]), "peers": _number(d["peers"]), "z": d["z"]} for d in row.drivers],
+                         "usual": _number(d["usual"]), "peers": _number(d["peers"]), "z": d["z"],
+                         "seen": d.get("seen", [])} for d in row.drivers],
             "lines": row.line_numbers[:FLAG_LINES_SHOWN],
             "more": max(0, row.line_count - min(len(row.line_numbers), FLAG_LINES_SHOWN)),
             "download": reverse("api-evidence-download", kwargs={"reference": appeal.reference, "uuid": row.evidence.uuid}),

@@ -62,6 +62,9 @@ def with_burst(kind: str = "adds") -> tuple[str, list[int]]:
     if kind == "adds":  # 60 friend adds by wx-ops-1 in one hour (usually 2-6)
         injected = [_row(BURST_HOUR + timedelta(seconds=50 * i), "wx-ops-1", "operations", "add_friend", "10.0.0.1", "dev-a")
                     for i in range(60)]
+    elif kind == "sensitive":  # 15 messages with sensitive words within a minute by wx-ops-2
+        injected = [_row(BURST_HOUR + timedelta(minutes=20, seconds=4 * i), "wx-ops-2", "operations", "send_message",
+                         "10.0.0.2", "dev-b", message="限时领红包，返利多多") for i in range(15)]
     elif kind == "location":  # wx-cs-1 from a new device and an IP it never used
         injected = [_row(BURST_HOUR + timedelta(minutes=5 * i), "wx-cs-1", "customer_service", "send_message",
                          "203.0.113.77", "dev-stranger") for i in range(6)]
