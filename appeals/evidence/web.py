@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from appeals.core.models import AccountType
 from appeals.core.stepper import StepStatus
 from appeals.evidence.anomaly import FEATURE_LABELS
 from appeals.evidence.models import AnalysisStatus, EvidenceKind, LogAnalysis
@@ -16,6 +17,7 @@ from appeals.evidence.services import ADDABLE_STATES, evidence_checklist, eviden
 from appeals.shared.masking import mask_id_numbers
 
 FLAG_LINES_SHOWN = 25
+ACCOUNT_TYPE_LABELS = dict(AccountType.choices)
 
 # The operation-log layout (docs/evidence.md), explained beside the upload area and served as a template.
 LOG_COLUMNS = (
@@ -113,6 +115,7 @@ def render_anomaly_panel(request, appeal) -> str | None:
     for row in anomaly_hours(appeal=appeal):
         hours.append({
             "row": row,
+            "account_type": ACCOUNT_TYPE_LABELS.get(row.account_type, row.account_type),
             "drivers": [{"label": FEATURE_LABELS.get(d["feature"], d["feature"]), "value": _number(d["value"]),
                          "usual": _number(d["usual"]), "peers": _number(d["peers"]), "z": d["z"],
                          "seen": d.get("seen", [])} for d in row.drivers],

@@ -135,13 +135,15 @@ def test_the_panel_shows_each_hour_with_its_drivers_and_lines_in_english_and_chi
     _upload_and_analyse(draft_appeal, enterprise_admin, anomaly_logs.with_burst("adds")[0])
     with translation.override("en"):
         html = render_anomaly_panel(_request(enterprise_admin), draft_appeal)
-    assert "Burst of friend adds" in html and "wx-ops-1" in html and "2026-11-18 14:00" in html
+    assert "Burst of friend adds" in html and "wx-ops-1 <span class=\"muted\">(Operations)" in html
+    assert "2026-11-18 14:00" in html
     assert "friend adds: 6" in html and ", usually 4 (similar accounts: 4)" in html
     assert "Log lines" in html and "and " in html  # 25 lines shown, the rest counted
     assert "270 account-hours of 6 accounts scored, 1 unusual." in html
     with translation.override("zh-hans"):
         zh = render_anomaly_panel(_request(enterprise_admin), draft_appeal)
     assert "日志行" in zh and "wx-ops-1" in zh  # the panel's strings go through the catalogue
+    assert "(Operations)" not in zh  # the account type is translated too
 
     attach_required_evidence(draft_appeal, enterprise_admin)
     appeal = appeal_services.appeal_submit(appeal=draft_appeal, by=enterprise_admin)
