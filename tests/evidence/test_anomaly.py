@@ -200,3 +200,29 @@ def test_the_schema_documents_the_endpoint_and_its_errors(enterprise_admin):
     assert op["operationId"] == "appeal_anomalies"
     assert {"200", "400", "401", "404"} <= set(op["responses"])
     assert {p["name"] for p in op["parameters"]} >= {"operator", "min_score", "reference"}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_the_panel_fits_a_390_px_phone_in_both_languages(draft_appeal, enterprise_admin):
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.test_lifecycle import CHROMIUM_ARGS
+
+    _upload_and_analyse(draft_appeal, enterprise_admin, anomaly_logs.with_burst("location")[0])
+    css = (settings.BASE_DIR / "appeals" / "static" / "appeals" / "app.css").read_text()
+    pages = {}
+    for lang in ("en", "zh-hans"):  # rendered first: Playwright's loop refuses database calls
+        with translation.override(lang):
+            pages[lang] = render_anomaly_panel(_request(enterprise_admin), draft_appeal)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            for lang, html in pages.items():
+                page.set_content(f"<!doctype html><html lang='{lang}'><head><meta name='viewport' "
+                                 f"content='width=device-width'><style>{css}</style></head><body><main>{html}</main></body></html>")
+                assert page.locator(".anomaly-hour").count() == 1
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390, lang
+        finally:
+            browser.close()
