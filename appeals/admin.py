@@ -146,6 +146,13 @@ class RiskFlagAdmin(ReadOnlyAdmin):
     list_filter = ("rule",)
     search_fields = ("appeal__reference", "operator")
 
+
+@admin.register(models.AnomalyHour)
+class AnomalyHourAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "operator", "hour", "kind", "score", "line_count", "method")
+    list_filter = ("kind", "method")
+    search_fields = ("appeal__reference", "operator")
+
 # --- SLA: managers edit policies and calendar days; saves go through the services. ---
 
 

@@ -24,6 +24,8 @@ from appeals.core.models import (
 )
 from appeals.evidence.models import (
     AnalysisStatus,
+    AnomalyHour,
+    AnomalyKind,
     DerivedStatus,
     EvidenceGroup,
     EvidenceItem,
@@ -49,6 +51,8 @@ from appeals.verification.models import ChallengeState, VerificationChallenge
 
 __all__ = [
     "AnalysisStatus",
+    "AnomalyHour",
+    "AnomalyKind",
     "DerivedStatus",
     "EvidenceGroup",
     "EvidenceItem",

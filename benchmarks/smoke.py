@@ -41,6 +41,7 @@ SMOKE = {
                                      "BENCH_NOTIFICATIONS_QUEUE": f"bench-smoke-{RUN_ID}"}),
     "api_list.py": (["6", "--repeat", "2"], {"TEST_DB_NAME": f"{DB}_api"}),
     "evidence_log_analysis.py": (["--rows", "2000", "--runs", "1"], {}),
+    "anomaly.py": (["--smoke"], {}),
     "evidence_upload.py": (["--runs", "1", "--small-mb", "1", "--big-mb", "2"], {}),
     "lists.py": (["--sizes", "300", "600", "--repeat", "2", "--throughput", "300", "--seconds", "1"],
                  {"BENCH_DATABASE_URL": f"{PG}/{DB}_lists"}),

@@ -1,10 +1,11 @@
 """REST endpoints of the evidence library, mounted under /api/v1/.
 
 Upload (multipart), list, metadata, delete (drafts only), download / preview / thumbnail,
-checklist, risk flags and the case bundle. Thin views: selectors read, services write.
+checklist, risk flags, anomalous hours and the case bundle. Thin views: selectors read, services write.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -20,12 +21,14 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from appeals.core.api.serializers import ErrorOutput
 from appeals.core.selectors import appeal_get
 from appeals.evidence import services as evidence_services
+from appeals.evidence.anomaly import FEATURE_LABELS, FEATURES
 from appeals.evidence.bundle import download_name, evidence_bundle
 from appeals.evidence.files import reject
-from appeals.evidence.models import FILE_TYPE_MIME, EvidenceItem, EvidenceKind, RiskFlag, RiskRule
-from appeals.evidence.selectors import evidence_get, evidence_list, risk_flags
+from appeals.evidence.models import FILE_TYPE_MIME, AnomalyHour, AnomalyKind, EvidenceItem, EvidenceKind, RiskFlag, RiskRule
+from appeals.evidence.selectors import anomaly_hours, evidence_get, evidence_list, risk_flags
 from appeals.evidence.uploads import largest_upload
 from appeals.shared.exceptions import NotFound
 from appeals.shared.masking import mask_id_numbers
@@ -41,6 +44,16 @@ class EvidenceUploadInput(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, use_url=False)
 
 
+class AnomalySummaryOutput(serializers.Serializer):
+    method = serializers.CharField(help_text="robust_z | isolation_forest | both (settings.EVIDENCE_ANOMALY)")
+    accounts = serializers.IntegerField()
+    account_hours = serializers.IntegerField(help_text="Account-hours scored (hours in which an account acted).")
+    rows = serializers.IntegerField()
+    flagged = serializers.IntegerField(help_text="Hours flagged as anomalous (listed by appeal_anomalies).")
+    seconds = serializers.FloatField()
+    error = serializers.CharField(help_text="Why the detection could not run; empty when it did.")
+
+
 class LogAnalysisOutput(serializers.Serializer):
     status = serializers.CharField()
     encoding = serializers.CharField()
@@ -48,6 +61,7 @@ class LogAnalysisOutput(serializers.Serializer):
     rows_malformed = serializers.IntegerField()
     malformed_lines = serializers.ListField(child=serializers.DictField(), help_text="[{line, reason}], the first ones")
     error = serializers.CharField()
+    anomaly = AnomalySummaryOutput(allow_null=True, help_text="The anomaly detection's summary; null until it ran.")
 
 
 class EvidenceOutput(serializers.Serializer):
@@ -119,6 +133,42 @@ class RiskFlagOutput(serializers.ModelSerializer):
     class Meta:
         model = RiskFlag
         fields = ["rule", "rule_label", "operator", "window_start", "window_end", "count", "line_numbers", "detail", "evidence"]
+
+
+class AnomalyDriverOutput(serializers.Serializer):
+    feature = serializers.ChoiceField(choices=[(f, f) for f in FEATURES])
+    label = serializers.SerializerMethodField()
+    value = serializers.FloatField(help_text="This hour's value.")
+    usual = serializers.FloatField(help_text="The account's median over its active hours (at this time of day when it has a habit there).")
+    peers = serializers.FloatField(help_text="The median of accounts of the same type in this log.")
+    z = serializers.FloatField(help_text="Robust z-score against the baselines (the smallest of them).")
+    seen = serializers.ListField(child=serializers.CharField(), required=False,
+                                 help_text="For the location features: the unfamiliar IPs and devices of that hour.")
+
+    def get_label(self, driver) -> str:
+        return str(FEATURE_LABELS.get(driver["feature"], driver["feature"]))
+
+
+class AnomalyHourOutput(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=AnomalyKind.choices)
+    kind_label = serializers.CharField(source="get_kind_display")
+    evidence = serializers.UUIDField(source="evidence.uuid")
+    hour_end = serializers.SerializerMethodField()
+    drivers = AnomalyDriverOutput(many=True)
+    line_numbers = serializers.ListField(child=serializers.IntegerField(), help_text="The driving rows first, capped.")
+
+    class Meta:
+        model = AnomalyHour
+        fields = ["operator", "account_type", "hour", "hour_end", "score", "kind", "kind_label", "drivers",
+                  "line_numbers", "line_count", "method", "evidence"]
+
+    def get_hour_end(self, row) -> str:
+        return serializers.DateTimeField().to_representation(row.hour + timedelta(hours=1))
+
+
+class AnomalyQueryInput(serializers.Serializer):
+    operator = serializers.CharField(required=False, max_length=100, help_text="Only this account.")
+    min_score = serializers.FloatField(required=False, min_value=0, max_value=1e6, help_text="Only hours scoring at least this.")
 
 
 # --- views -------------------------------------------------------------------------------
@@ -251,6 +301,28 @@ class RiskFlagListView(APIView):
         return Response(RiskFlagOutput(risk_flags(appeal=appeal), many=True).data)
 
 
+class AnomalyHourListView(APIView):
+    @extend_schema(
+        operation_id="appeal_anomalies",
+        summary="Anomalous hours in the case's operation logs",
+        description="Hours of one account's activity that stood out from the account's own and its peers' baseline "
+                    "in the uploaded log, strongest first, each with the features that drove it (value vs usual) and "
+                    "its log lines. Tenant-scoped: another enterprise's case is a 404.",
+        parameters=[AnomalyQueryInput],
+        responses={200: AnomalyHourOutput(many=True),
+                   400: OpenApiResponse(ErrorOutput, description="Bad query: code `invalid`, field errors in `fields`"),
+                   401: OpenApiResponse(ErrorOutput, description="Not signed in"),
+                   404: OpenApiResponse(ErrorOutput, description="No such case for you (code `not_found`)")},
+        tags=["evidence"],
+    )
+    def get(self, request, reference):
+        appeal = appeal_get(user=request.user, reference=reference)
+        query = AnomalyQueryInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = anomaly_hours(appeal=appeal, **query.validated_data)
+        return Response(AnomalyHourOutput(rows, many=True).data)
+
+
 class CaseBundleView(APIView):
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)
@@ -272,5 +344,6 @@ urlpatterns = [
     path("appeals/<str:reference>/evidence/<uuid:uuid>/preview/", EvidencePreviewView.as_view(), name="api-evidence-preview"),
     path("appeals/<str:reference>/evidence/<uuid:uuid>/thumbnail/", EvidenceThumbnailView.as_view(), name="api-evidence-thumbnail"),
     path("appeals/<str:reference>/risk-flags/", RiskFlagListView.as_view(), name="api-risk-flags"),
+    path("appeals/<str:reference>/anomalies/", AnomalyHourListView.as_view(), name="api-anomalies"),
     path("appeals/<str:reference>/bundle/", CaseBundleView.as_view(), name="api-appeal-bundle"),
 ]

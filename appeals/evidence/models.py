@@ -154,6 +154,9 @@ class LogAnalysis(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Times the sweep re-queued this analysis; it gives up at EVIDENCE["SWEEP_MAX_REQUEUES"].
     requeues = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # The anomaly detection's summary (appeals.evidence.anomaly): method, accounts, account-hours
+    # scored, hours flagged, seconds, error; null until it ran (or when it is switched off).
+    anomaly = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("log analysis")
@@ -195,3 +198,49 @@ class RiskFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()} · {self.operator} ×{self.count}"
+
+
+class AnomalyKind(models.TextChoices):
+    """What a flagged hour most looks like, read from its strongest driver (appeals.evidence.anomaly)."""
+
+    MASS_ADD = "mass_add", _("Burst of friend adds")
+    SENSITIVE_WORDS = "sensitive_words", _("Burst of sensitive words")
+    LOCATION = "location", _("Unfamiliar device or IP")
+    OFF_HOURS_EXPORT = "off_hours_export", _("Data export off-hours")
+    BULK_EXPORT = "bulk_export", _("Bulk data export")
+    API_BURST = "api_burst", _("Burst of API calls")
+    MESSAGE_BURST = "message_burst", _("Burst of messages")
+    OFF_HOURS_ACTIVITY = "off_hours_activity", _("Unusual off-hours activity")
+    UNUSUAL_ACTIVITY = "unusual_activity", _("Unusual activity")
+
+
+class AnomalyHour(models.Model):
+    """One hour of one account's activity in an operation log that stood out from the account's
+    own and its peers' baseline in that log: its score, the features that drove it, its lines."""
+
+    appeal = models.ForeignKey("appeals.Appeal", on_delete=models.PROTECT, related_name="anomaly_hours")
+    # Copied from the appeal so tenancy filters need no join.
+    enterprise = models.ForeignKey("appeals.Enterprise", on_delete=models.PROTECT, related_name="+")
+    evidence = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="anomaly_hours")
+    operator = models.CharField(_("operator account"), max_length=100)
+    account_type = models.CharField(_("account type"), max_length=20)
+    hour = models.DateTimeField(_("hour"))
+    score = models.FloatField(_("score"))
+    kind = models.CharField(_("kind"), max_length=20, choices=AnomalyKind.choices)
+    # [{"feature", "value", "usual", "peers", "z"}], strongest first
+    drivers = models.JSONField(default=list)
+    # the driving rows first, at most EVIDENCE_ANOMALY["MAX_LINES_PER_HOUR"]; line_count counts them all
+    line_numbers = models.JSONField(default=list)
+    line_count = models.PositiveIntegerField(default=0)
+    method = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["appeal", "-score", "hour", "id"]
+        verbose_name = _("anomalous hour")
+        verbose_name_plural = _("anomalous hours")
+        indexes = [models.Index(fields=["appeal", "hour"], name="anomalyhour_appeal_hour")]
+        constraints = [models.CheckConstraint(condition=models.Q(score__gte=0), name="anomalyhour_score_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.hour:%Y-%m-%d %H}:00 · {self.score:.1f}"

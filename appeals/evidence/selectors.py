@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from appeals.core.models import Appeal
 from appeals.core.selectors import appeal_get
-from appeals.evidence.models import EvidenceItem, RiskFlag
+from appeals.evidence.models import AnomalyHour, EvidenceItem, RiskFlag
 from appeals.shared.exceptions import NotFound
 
 
@@ -27,6 +27,17 @@ def evidence_get(*, user, reference: str, uuid) -> EvidenceItem:
 
 def risk_flags(*, appeal: Appeal) -> QuerySet[RiskFlag]:
     return RiskFlag.objects.filter(appeal=appeal).select_related("evidence").order_by("rule", "window_start", "id")
+
+
+def anomaly_hours(*, appeal: Appeal, operator: str | None = None, min_score: float | None = None) -> QuerySet[AnomalyHour]:
+    """The flagged hours of the case's operation logs (the appeal was read through the user's
+    selector; the enterprise filter repeats the tenancy on the copied column)."""
+    rows = AnomalyHour.objects.filter(appeal=appeal, enterprise_id=appeal.enterprise_id).select_related("evidence")
+    if operator:
+        rows = rows.filter(operator=operator)
+    if min_score is not None:
+        rows = rows.filter(score__gte=min_score)
+    return rows.order_by("-score", "hour", "id")
 
 
 def risk_flag_rules(appeal_ids: list[int]) -> dict[int, set[str]]:

@@ -27,11 +27,13 @@ from PIL import Image, ImageOps
 
 from appeals.audit.services import audit_object
 from appeals.core.models import Appeal, AppealState
+from appeals.evidence.anomaly import AnomalyReport, detect_anomalies
 from appeals.evidence.files import extension_for, inspect_upload, open_image_safely, reject
 from appeals.evidence.log_analysis import analyse_operation_log
 from appeals.evidence.models import (
     KIND_RULES,
     AnalysisStatus,
+    AnomalyHour,
     DerivedStatus,
     EvidenceItem,
     EvidenceKind,
@@ -218,6 +220,7 @@ def evidence_delete(*, item: EvidenceItem, by) -> None:
     snapshot = {"kind": item.kind, "sha256": item.sha256, "size": item.size, "storage_name": item.storage_name}
     LogAnalysis.objects.filter(evidence=item).delete()
     RiskFlag.objects.filter(evidence=item).delete()
+    AnomalyHour.objects.filter(evidence=item).delete()
     audit_object(actor=by, action="evidence.delete", obj=item, before=snapshot)
     item.delete()
     storage = evidence_storage()
@@ -322,11 +325,42 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
         logger.exception("operation-log analysis of evidence %s failed", item.pk)
         report = None
         error = f"the analysis failed: {type(exc).__name__}: {exc}"[:500]
-    return _record_analysis(item=item, analysis_pk=analysis.pk, report=report, error=error)
+    anomalies = detect_log_anomalies(item=item) if report is not None else None
+    return _record_analysis(item=item, analysis_pk=analysis.pk, report=report, error=error, anomalies=anomalies)
+
+
+def detect_log_anomalies(*, item: EvidenceItem):
+    """The anomaly detection's own pass over the stored log (appeals.evidence.anomaly); None when
+    switched off. Its failure never fails the risk rules' analysis: it is reported in the summary."""
+    config = settings.EVIDENCE_ANOMALY
+    if not config["ENABLED"]:
+        return None
+    try:
+        with evidence_storage().open(item.storage_name, "rb") as fp:
+            return detect_anomalies(fp, rules=settings.EVIDENCE_LOG_RULES, config=config)
+    except Exception as exc:
+        logger.exception("anomaly detection on evidence %s failed", item.pk)
+        return AnomalyReport(method=config["METHOD"], error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _record_anomalies(*, item: EvidenceItem, analysis: LogAnalysis, anomalies) -> None:
+    """Replace this log's flagged hours (inside the analysis's write transaction)."""
+    AnomalyHour.objects.filter(evidence=item).delete()
+    if anomalies is None:
+        analysis.anomaly = None
+        return
+    AnomalyHour.objects.bulk_create([
+        AnomalyHour(appeal_id=item.appeal_id, enterprise_id=item.enterprise_id, evidence=item, operator=f["operator"],
+                    account_type=f["account_type"][:20], hour=_aware(f["hour"]), score=f["score"], kind=f["kind"],
+                    drivers=f["drivers"], line_numbers=f["line_numbers"], line_count=f["line_count"],
+                    method=anomalies.method)
+        for f in anomalies.flagged
+    ])
+    analysis.anomaly = anomalies.summary()
 
 
 @retry_on_lock_conflict
-def _record_analysis(*, item: EvidenceItem, analysis_pk: int, report, error: str) -> LogAnalysis:
+def _record_analysis(*, item: EvidenceItem, analysis_pk: int, report, error: str, anomalies=None) -> LogAnalysis:
     """The analysis's one write transaction, in the documented lock order (appeals.audit.services):
     the appeal row first, then the appeal's own rows, the audit chain last. A deadlock or
     serialization failure runs it again (the slow read of the log is not repeated)."""
@@ -349,11 +383,13 @@ def _record_analysis(*, item: EvidenceItem, analysis_pk: int, report, error: str
             analysis.rows_total = report.rows_total
             analysis.rows_malformed = report.rows_malformed
             analysis.malformed_lines = report.malformed_lines
+        _record_anomalies(item=item, analysis=analysis, anomalies=anomalies)
         analysis.finished_at = timezone.now()
         analysis.save()
         audit_object(actor=None, action="evidence.analyse_log", obj=item, after={
             "status": analysis.status, "rows": analysis.rows_total, "malformed": analysis.rows_malformed,
             "flags": len(report.flags) if report else 0, "error": analysis.error[:500],
+            **({"anomalies": analysis.anomaly} if analysis.anomaly else {}),
         })
     return analysis
 

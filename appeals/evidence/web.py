@@ -1,5 +1,6 @@
 """The evidence panel on the case page: checklist, files with thumbnails and hashes, risk flags,
-upload; the operation-log CSV template; the evidence step of the case page's filing path."""
+upload; the anomaly panel (flagged hours with what drove them); the operation-log CSV template;
+the evidence step of the case page's filing path."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -7,13 +8,16 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from appeals.core.models import AccountType
 from appeals.core.stepper import StepStatus
-from appeals.evidence.models import EvidenceKind
-from appeals.evidence.selectors import evidence_list, risk_flags
+from appeals.evidence.anomaly import FEATURE_LABELS
+from appeals.evidence.models import AnalysisStatus, EvidenceKind, LogAnalysis
+from appeals.evidence.selectors import anomaly_hours, evidence_list, risk_flags
 from appeals.evidence.services import ADDABLE_STATES, evidence_checklist, evidence_missing
 from appeals.shared.masking import mask_id_numbers
 
 FLAG_LINES_SHOWN = 25
+ACCOUNT_TYPE_LABELS = dict(AccountType.choices)
 
 # The operation-log layout (docs/evidence.md), explained beside the upload area and served as a template.
 LOG_COLUMNS = (
@@ -94,6 +98,36 @@ def render_evidence_panel(request, appeal) -> str | None:
         "bundle_url": reverse("api-appeal-bundle", kwargs={"reference": appeal.reference}),
     }, request=request)
 
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def render_anomaly_panel(request, appeal) -> str | None:
+    """Anomalous hours in the case's operation logs, for the reviewers and the applicant alike:
+    each hour with the features that drove it ("friend adds 63, usually 4") and its log lines.
+    Nothing until a log's detection has run."""
+    analyses = list(LogAnalysis.objects.filter(evidence__appeal=appeal, status=AnalysisStatus.DONE,
+                                               anomaly__isnull=False).select_related("evidence"))
+    if not analyses:
+        return None
+    hours = []
+    for row in anomaly_hours(appeal=appeal):
+        hours.append({
+            "row": row,
+            "account_type": ACCOUNT_TYPE_LABELS.get(row.account_type, row.account_type),
+            "drivers": [{"label": FEATURE_LABELS.get(d["feature"], d["feature"]), "value": _number(d["value"]),
+                         "usual": _number(d["usual"]), "peers": _number(d["peers"]), "z": d["z"],
+                         "seen": d.get("seen", [])} for d in row.drivers],
+            "lines": row.line_numbers[:FLAG_LINES_SHOWN],
+            "more": max(0, row.line_count - min(len(row.line_numbers), FLAG_LINES_SHOWN)),
+            "download": reverse("api-evidence-download", kwargs={"reference": appeal.reference, "uuid": row.evidence.uuid}),
+        })
+    summaries = [{"name": mask_id_numbers(a.evidence.original_name) or a.evidence.extension, **a.anomaly} for a in analyses]
+    return render_to_string("appeals/partials/anomaly_panel.html", {
+        "appeal": appeal, "hours": hours, "summaries": summaries,
+        "api_url": reverse("api-anomalies", kwargs={"reference": appeal.reference}),
+    }, request=request)
 
 
 urlpatterns = [

@@ -636,6 +636,39 @@ WECOM = {
     "UPLOAD_MAX_BYTES": env.int("WECOM_UPLOAD_MAX_BYTES", default=50 * _MB),
     "UPLOAD_MAX_INFLATED_BYTES": env.int("WECOM_UPLOAD_MAX_INFLATED_BYTES", default=256 * _MB),
 }
+# Anomaly detection over the same operation logs (appeals/evidence/anomaly.py; issue 14 item 2):
+# hourly feature vectors per account scored against the account's and its peers' baseline in
+# the log. METHOD, Z_THRESHOLD and the floors were chosen with benchmarks/anomaly.py.
+EVIDENCE_ANOMALY = {
+    "ENABLED": env.bool("EVIDENCE_ANOMALY_ENABLED", default=True),
+    "METHOD": "robust_z",  # robust_z | isolation_forest | both (forest AND z >= MIN_Z)
+    "Z_THRESHOLD": 6.0,  # an hour is flagged when a feature's z reaches this
+    "DRIVER_Z": 3.0,  # features at or above this z are named as what drove the flag
+    "MAX_DRIVERS": 3,
+    # feature -> smallest scale of its z (the floor for sparse features whose MAD is 0)
+    "FEATURES": {
+        "adds": 2.0, "messages": 3.0, "sensitive_hits": 1.0, "ips": 1.0, "devices": 1.0,
+        "new_ips": 1.0, "new_devices": 1.0, "new_device_with_new_ip": 0.15,
+        "api_calls": 2.0, "exports": 1.0,
+        # an overtime hour at 22:00 is not an anomaly; 50 actions at 03:00 by a day worker is
+        "off_hours_actions": 8.0,
+    },
+    "MESSAGE_ACTIONS": ["send_message", "mass_message"],
+    "API_ACTIONS": ["api_call"],
+    "EXPORT_ACTIONS": ["export_data"],
+    "OFF_HOURS": (22, 7),  # 22:00-07:00 Asia/Shanghai, the log's local time
+    "MIN_ACCOUNT_HOURS": 8,  # fewer active hours: the account is judged against its peers only
+    # An account active in at least this many hours of a daypart (working / off-hours) has a habit
+    # there, and an hour is judged against that habit too (a nightly batch job is not an anomaly).
+    "HABIT_MIN_HOURS": 3,
+    # An IP / device is unfamiliar to an account when seen in at most this many of its active
+    # hours and at most this share of them.
+    "RARE_MAX_HOURS": 2,
+    "RARE_MAX_SHARE": 0.1,
+    "MAX_FLAGGED_HOURS": 500,
+    "MAX_LINES_PER_HOUR": 100,
+    "ISOLATION_FOREST": {"N_ESTIMATORS": 100, "MAX_SAMPLES": 256, "RANDOM_STATE": 0, "THRESHOLD": 0.62, "MIN_Z": 3.0},
+}
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
 
 
