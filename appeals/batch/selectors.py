@@ -35,7 +35,7 @@ def groups_for(user) -> QuerySet[BatchGroup]:
         n_members=Count("members"),
         n_active=Count("members", filter=Q(members__status__in=ACTIVE_MEMBER_STATUSES)),
         n_decided=Count("members", filter=Q(members__status=MemberStatus.DECIDED)),
-    )
+    ).order_by("-created_at", "-id")
 
 
 def group_get(*, user, pk) -> BatchGroup:

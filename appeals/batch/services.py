@@ -244,11 +244,10 @@ def _changed(member: BatchMember, appeal: Appeal, expected_state: str) -> str | 
 
 @retry_on_lock_conflict
 @entry_point
-def _step(*, member_id: int, group: BatchGroup) -> bool | None:
+def _step(*, member_id: int, appeal_id: int, group: BatchGroup) -> bool | None:
     """One case's move, in its own transaction: True if it moved, False if skipped, None if an
     earlier delivery of the run already handled it."""
-    appeal_id = BatchMember.objects.filter(pk=member_id).values_list("appeal_id", flat=True).get()
-    appeal = Appeal.objects.select_for_update().select_related("incident", "incident__account").get(pk=appeal_id)
+    appeal = Appeal.objects.select_for_update().get(pk=appeal_id)
     member = BatchMember.objects.select_for_update().get(pk=member_id)
     member.appeal = appeal
     recommending = group.state == GroupState.RECOMMENDING
@@ -312,10 +311,10 @@ def batch_run(*, group_id: int, chunk_size: int | None = None) -> BatchGroup | N
     size = chunk_size or settings.BATCH["CHUNK_SIZE"]
     last_id = 0
     while True:
-        ids = list(group.members.filter(status=pending, id__gt=last_id).order_by("id").values_list("id", flat=True)[:size])
-        if not ids:
+        rows = list(group.members.filter(status=pending, id__gt=last_id).order_by("id").values_list("id", "appeal_id")[:size])
+        if not rows:
             break
-        results = [_step(member_id=member_id, group=group) for member_id in ids]
+        results = [_step(member_id=member_id, appeal_id=appeal_id, group=group) for member_id, appeal_id in rows]
         _progress(group_id=group.pk, done=results.count(True), skipped=results.count(False))
-        last_id = ids[-1]
+        last_id = rows[-1][0]
     return _finish(group_id=group.pk)
