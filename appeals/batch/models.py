@@ -58,12 +58,17 @@ class BatchGroup(models.Model):
     job_skipped = models.PositiveIntegerField(default=0)
     job_started_at = models.DateTimeField(null=True, blank=True)
     job_finished_at = models.DateTimeField(null=True, blank=True)
+    job_heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("batch review group")
         verbose_name_plural = _("batch review groups")
         indexes = [models.Index(fields=["state", "-created_at"], name="batch_group_state")]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=["open", "recommending", "recommended", "confirming", "done"]),
+                                   name="batch_group_state_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"batch #{self.pk} {self.kind}/{self.reason}"

@@ -13,6 +13,7 @@ rest. The run goes by chunks and writes its progress once per chunk, for the pag
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,7 +31,7 @@ from appeals.core.workflow import Action, apply_transition
 from appeals.evidence.selectors import risk_flag_rules
 from appeals.shared.db import entry_point, retry_on_lock_conflict
 from appeals.shared.exceptions import DomainError, GuardFailed, PermissionDenied, ValidationFailed
-from appeals.shared.tasks import publish_on_commit
+from appeals.shared.tasks import publish, publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,7 @@ def _start(group: BatchGroup, state: str, total: int) -> None:
     group.state = state
     group.job_total, group.job_done, group.job_skipped = total, 0, 0
     group.job_started_at, group.job_finished_at = timezone.now(), None
+    group.job_heartbeat_at = group.job_started_at
 
 
 @entry_point
@@ -283,7 +285,8 @@ def _step(*, member_id: int, appeal_id: int, group: BatchGroup) -> bool | None:
 
 @entry_point
 def _progress(*, group_id: int, done: int, skipped: int) -> None:
-    BatchGroup.objects.filter(pk=group_id).update(job_done=F("job_done") + done, job_skipped=F("job_skipped") + skipped)
+    BatchGroup.objects.filter(pk=group_id).update(job_done=F("job_done") + done, job_skipped=F("job_skipped") + skipped,
+                                                  job_heartbeat_at=timezone.now())
 
 
 @entry_point
@@ -318,3 +321,16 @@ def batch_run(*, group_id: int, chunk_size: int | None = None) -> BatchGroup | N
         _progress(group_id=group.pk, done=results.count(True), skipped=results.count(False))
         last_id = rows[-1][0]
     return _finish(group_id=group.pk)
+
+
+def batch_sweep(*, now=None) -> list[int]:
+    """Publish again the run of every running group whose progress has stood still for
+    BATCH["STALE_SECONDS"] (its task was lost: a broker outage at publish time, a killed worker)."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.BATCH["STALE_SECONDS"])
+    ids = list(BatchGroup.objects.filter(state__in=[GroupState.RECOMMENDING, GroupState.CONFIRMING],
+                                         job_heartbeat_at__lt=stale).values_list("pk", flat=True))
+    for pk in ids:
+        logger.warning("batch group %s: run stalled since before %s; publishing it again", pk, stale.isoformat())
+        publish(RUN_TASK, pk)
+    return ids

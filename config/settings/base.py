@@ -326,6 +326,8 @@ BEAT_INTERVALS = {
     "records-restore-drill": env.float("BEAT_RECORDS_RESTORE_DRILL", default=30 * 86400.0),
     "records-retention": env.float("BEAT_RECORDS_RETENTION", default=86400.0),
     "records-purge-sessions": env.float("BEAT_RECORDS_PURGE_SESSIONS", default=86400.0),
+    # Batch review (appeals/batch): re-publish a group's run whose task was lost.
+    "batch-sweep": env.float("BEAT_BATCH_SWEEP", default=300.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -704,6 +706,9 @@ BATCH = {
     "MAX_GROUP_SIZE": env.int("BATCH_MAX_GROUP_SIZE", default=2000),
     # Cases per progress update of the background run (each case is its own transaction).
     "CHUNK_SIZE": env.int("BATCH_CHUNK_SIZE", default=50),
+    # A running group whose progress has not moved for this long has lost its task: the sweep
+    # publishes the run again (the run is idempotent).
+    "STALE_SECONDS": env.int("BATCH_STALE_SECONDS", default=600),
 }
 
 # --- Operations: health and metrics (appeals/ops/, README "Health and metrics") ---------

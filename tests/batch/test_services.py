@@ -197,3 +197,21 @@ def test_enterprise_admin_sees_and_does_nothing(wave, first_reviewer, enterprise
         services.batch_group_create(by=enterprise_admin, references=_refs(wave))
     with pytest.raises(PermissionDenied):
         services.batch_recommend(by=enterprise_admin, group=group, recommendation="approve", outcome_code="restored", comment="x")
+
+
+def test_sweep_republishes_only_stalled_runs(wave, first_reviewer, settings):
+    from django.utils import timezone
+
+    group = _group(wave, first_reviewer)
+    services.batch_recommend(by=first_reviewer, group=group, recommendation="approve", outcome_code="restored", comment="误封")
+    now = timezone.now()
+    assert services.batch_sweep(now=now) == []
+    from config.celery import app
+
+    app.conf.task_always_eager = True  # the re-published run executes here, in this process
+    try:
+        assert services.batch_sweep(now=now + timedelta(seconds=settings.BATCH["STALE_SECONDS"] + 1)) == [group.pk]
+    finally:
+        app.conf.task_always_eager = False
+    group.refresh_from_db()
+    assert group.state == GroupState.RECOMMENDED and group.job_done == len(wave)
