@@ -57,7 +57,7 @@ def seed():
     admins = [factories.UserFactory(username=f"bench-admin-{e.pk}", enterprise=e) for e in enterprises]
     accounts = [factories.AccountFactory(enterprise=e) for e in enterprises]
     start = timezone.now() - timedelta(minutes=30)
-    step = timedelta(seconds=max(1, 5 * 60 // max(N, 1)))  # the whole wave banned within five minutes
+    step = timedelta(minutes=5) / max(N, 1)  # the whole wave banned within five minutes
     for i in range(N):
         k = i % len(enterprises)
         incident = factories.IncidentFactory(account=accounts[k], created_by=admins[k], kind="short_ban",
