@@ -67,6 +67,7 @@ def batch_detail(request, pk):
     user = request.user
     progress = selectors.batch_progress(group=group)
     members = list(selectors.group_members(group=group))
+    codes = [(c.code, c.get_outcome_display(), c.text("label", request.LANGUAGE_CODE)) for c in outcome_codes()]
     return render(request, "appeals/batch/detail.html", {
         "group": group, "members": members, "progress": progress,
         "kind_label": _label(IncidentKind, group.kind), "reason_label": _label(ReasonCategory, group.reason),
@@ -76,7 +77,8 @@ def batch_detail(request, pk):
         and group.recommended_by_id != user.pk,
         "own_recommendation": group.recommended_by_id == user.pk,
         "recommendations": Recommendation.choices,
-        "codes": [(c.code, c.get_outcome_display(), c.text("label", request.LANGUAGE_CODE)) for c in outcome_codes()],
+        "codes": codes,
+        "outcome_label": next((label for code, _o, label in codes if code == group.outcome_code), group.outcome_code),
         "S": MemberStatus,
     })
 
