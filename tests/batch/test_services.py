@@ -215,3 +215,19 @@ def test_sweep_republishes_only_stalled_runs(wave, first_reviewer, settings):
         app.conf.task_always_eager = False
     group.refresh_from_db()
     assert group.state == GroupState.RECOMMENDED and group.job_done == len(wave)
+
+
+def test_the_group_links_the_surge_alert_that_covers_the_wave(wave, first_reviewer):
+    from django.utils import timezone
+
+    from appeals.surge.models import SurgeAlert
+
+    first = min(a.submitted_at for a in wave)
+    alert = SurgeAlert.objects.create(dimension="kind", value="short_ban", window_minutes=10,
+                                      window_start=first - timedelta(minutes=10), count=40, usual=2.0, ratio=20.0,
+                                      floor=20, factor=3.0, opened_at=timezone.now())
+    SurgeAlert.objects.create(dimension="kind", value="permanent_ban", window_minutes=10, window_start=first, count=40,
+                              usual=2.0, floor=20, factor=3.0, opened_at=timezone.now())
+    [proposal] = selectors.batch_proposals(user=first_reviewer)
+    assert proposal.surge_alert == alert
+    assert _group(wave, first_reviewer).surge_alert == alert
