@@ -5,6 +5,7 @@ its models from their home package (appeals.core.models, appeals.evidence.models
 """
 
 from appeals.audit.models import AuditEvent
+from appeals.batch.models import BatchGroup, BatchMember
 from appeals.core.models import (
     AccountType,
     Appeal,
@@ -50,6 +51,8 @@ from appeals.surge.models import (
 from appeals.verification.models import ChallengeState, VerificationChallenge
 
 __all__ = [
+    "BatchGroup",
+    "BatchMember",
     "AnalysisStatus",
     "AnomalyHour",
     "AnomalyKind",

@@ -40,6 +40,7 @@ SMOKE = {
                                     {"BENCH_DATABASE_URL": f"{PG}/{DB}_notifications",
                                      "BENCH_NOTIFICATIONS_QUEUE": f"bench-smoke-{RUN_ID}"}),
     "api_list.py": (["6", "--repeat", "2"], {"TEST_DB_NAME": f"{DB}_api"}),
+    "batch_review.py": (["--appeals", "6", "--enterprises", "2"], {"TEST_DB_NAME": f"{DB}_batch"}),
     "evidence_log_analysis.py": (["--rows", "2000", "--runs", "1"], {}),
     "anomaly.py": (["--smoke"], {}),
     "evidence_upload.py": (["--runs", "1", "--small-mb", "1", "--big-mb", "2"], {}),
@@ -53,7 +54,7 @@ SMOKE = {
     "load_topology.py": (["--smoke", "--dir", f"/tmp/bench-smoke-{RUN_ID}-load"],
                          {"LOAD_PORT_BASE": os.environ.get("BENCH_SMOKE_LOAD_PORT_BASE", "19350")}),
 }
-DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_lists", f"{DB}_metrics", f"{DB}_backup",
+DATABASES = [f"{DB}_sla", f"{DB}_surge", f"{DB}_notifications", f"{DB}_api", f"{DB}_batch", f"{DB}_lists", f"{DB}_metrics", f"{DB}_backup",
              f"{DB}_backup_restored"]
 
 # Whatever points a script at a developer's database or Redis is not inherited.

@@ -334,6 +334,8 @@ BEAT_INTERVALS = {
     "records-restore-drill": env.float("BEAT_RECORDS_RESTORE_DRILL", default=30 * 86400.0),
     "records-retention": env.float("BEAT_RECORDS_RETENTION", default=86400.0),
     "records-purge-sessions": env.float("BEAT_RECORDS_PURGE_SESSIONS", default=86400.0),
+    # Batch review (appeals/batch): re-publish a group's run whose task was lost.
+    "batch-sweep": env.float("BEAT_BATCH_SWEEP", default=300.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -767,6 +769,25 @@ SURGE = {
     "REDIS_PREFIX": env("SURGE_REDIS_PREFIX", default="surge"),
     # Where managers' alert emails link to.
     "SITE_URL": env("SITE_URL", default="http://127.0.0.1:8000"),
+}
+
+# --- Batch review (appeals/batch/, issue 14 item 7) ------------------------------------------
+# Alike open appeals of a ban wave, grouped for one recommendation and one confirmation; every
+# case still takes its own transition. See docs/batch_review.md.
+BATCH = {
+    # Ban times of one group lie within this many minutes; unset (0): the surge window (SURGE).
+    "WINDOW_MINUTES": env.int("BATCH_WINDOW_MINUTES", default=0),
+    # Two cases have a similar risk picture when their sets of flagged log-analysis rules overlap
+    # at least this much (Jaccard; two clean logs are alike).
+    "RISK_JACCARD_MIN": env.float("BATCH_RISK_JACCARD_MIN", default=0.5),
+    # Fewer alike cases than this are left to individual review.
+    "MIN_GROUP_SIZE": env.int("BATCH_MIN_GROUP_SIZE", default=2),
+    "MAX_GROUP_SIZE": env.int("BATCH_MAX_GROUP_SIZE", default=2000),
+    # Cases per progress update of the background run (each case is its own transaction).
+    "CHUNK_SIZE": env.int("BATCH_CHUNK_SIZE", default=50),
+    # A running group whose progress has not moved for this long has lost its task: the sweep
+    # publishes the run again (the run is idempotent).
+    "STALE_SECONDS": env.int("BATCH_STALE_SECONDS", default=600),
 }
 
 # --- Operations: health and metrics (appeals/ops/, README "Health and metrics") ---------
