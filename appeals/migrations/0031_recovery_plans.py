@@ -2,6 +2,7 @@
 remedies for each of the seven kinds, in both languages), each appeal's plan and its dated steps.
 New tables only."""
 
+import django.core.validators
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -152,8 +153,8 @@ class Migration(migrations.Migration):
                 ('title_zh', models.CharField(max_length=160, verbose_name='title (Simplified Chinese)')),
                 ('text_en', models.TextField(blank=True, verbose_name='text (English)')),
                 ('text_zh', models.TextField(blank=True, verbose_name='text (Simplified Chinese)')),
-                ('offset_days', models.PositiveSmallIntegerField(default=0, verbose_name='days after the reference point')),
-                ('duration_days', models.PositiveSmallIntegerField(default=0, verbose_name='period in days (rest or pause)')),
+                ('offset_days', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(365)], verbose_name='days after the reference point')),
+                ('duration_days', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(365)], verbose_name='period in days (rest or pause)')),
                 ('remind_at_end', models.BooleanField(default=False, verbose_name='remind when the period ends')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),

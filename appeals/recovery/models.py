@@ -2,11 +2,15 @@
 appeal's plan with its dated steps (copied from the templates when the plan is built)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from appeals.core.models import IncidentKind
+
+# No step counts further than a year from its reference point.
+MAX_DAYS = 365
 
 
 class Anchor(models.TextChoices):
@@ -27,8 +31,10 @@ class RecoveryStepTemplate(models.Model):
     title_zh = models.CharField(_("title (Simplified Chinese)"), max_length=160)
     text_en = models.TextField(_("text (English)"), blank=True)
     text_zh = models.TextField(_("text (Simplified Chinese)"), blank=True)
-    offset_days = models.PositiveSmallIntegerField(_("days after the reference point"), default=0)
-    duration_days = models.PositiveSmallIntegerField(_("period in days (rest or pause)"), default=0)
+    offset_days = models.PositiveSmallIntegerField(_("days after the reference point"), default=0,
+                                                   validators=[MaxValueValidator(MAX_DAYS)])
+    duration_days = models.PositiveSmallIntegerField(_("period in days (rest or pause)"), default=0,
+                                                     validators=[MaxValueValidator(MAX_DAYS)])
     remind_at_end = models.BooleanField(_("remind when the period ends"), default=False)
     active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -38,7 +44,7 @@ class RecoveryStepTemplate(models.Model):
         verbose_name = _("recovery step template")
         verbose_name_plural = _("recovery step templates")
         constraints = [
-            models.CheckConstraint(condition=Q(duration_days__lte=365) & Q(offset_days__lte=365), name="recovery_template_days_bounded"),
+            models.CheckConstraint(condition=Q(duration_days__lte=MAX_DAYS) & Q(offset_days__lte=MAX_DAYS), name="recovery_template_days_bounded"),
             models.CheckConstraint(condition=Q(remind_at_end=False) | Q(duration_days__gt=0), name="recovery_template_remind_needs_period"),
         ]
 

@@ -32,13 +32,13 @@ REMINDER_TEMPLATE = "recovery_rest_ends"
 # --- who may do what ---------------------------------------------------------------------------
 
 
-def _is_applicant(user, appeal: Appeal) -> bool:
+def is_applicant(user, appeal: Appeal) -> bool:
     return bool(user and user.is_authenticated and user.enterprise_id and user.enterprise_id == appeal.enterprise_id)
 
 
-def _may_see(user, appeal: Appeal) -> bool:
+def may_see(user, appeal: Appeal) -> bool:
     """The appeal's own enterprise, or desk staff (who see every submitted case)."""
-    return _is_applicant(user, appeal) or bool(user and user.is_authenticated and user.is_desk)
+    return is_applicant(user, appeal) or bool(user and user.is_authenticated and user.is_desk)
 
 
 # --- dates -------------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def plan_build(*, appeal: Appeal, by) -> RecoveryPlan:
     existing one (its steps stay as built: template changes apply to new plans). Runs in the
     caller's transaction (a workflow listener, or `recovery_plan_build`)."""
     if by is not None:
-        require(_may_see(by, appeal), _("You may not change this case's recovery plan."))
+        require(may_see(by, appeal), _("You may not change this case's recovery plan."))
     appeal = Appeal.objects.select_related("incident").get(pk=appeal.pk)
     plan = RecoveryPlan.objects.select_for_update().filter(appeal=appeal).first()
     created = plan is None
@@ -122,7 +122,7 @@ def on_transition(appeal, transition, by, event) -> None:
 @entry_point
 def recovery_step_tick(*, appeal: Appeal, by, step_id: int, done: bool) -> RecoveryStep:
     """The applicant ticks (or unticks) one step of their plan."""
-    require(_is_applicant(by, appeal), _("Only the enterprise that filed the appeal ticks its recovery steps."))
+    require(is_applicant(by, appeal), _("Only the enterprise that filed the appeal ticks its recovery steps."))
     Appeal.objects.select_for_update().only("pk").get(pk=appeal.pk)
     step = RecoveryStep.objects.select_for_update().filter(plan__appeal=appeal, pk=step_id).first()
     if step is None:
