@@ -163,7 +163,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'recovery step template',
                 'verbose_name_plural': 'recovery step templates',
                 'ordering': ['kind', 'order', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('duration_days__lte', 365), ('offset_days__lte', 365)), name='recovery_template_days_bounded'), models.CheckConstraint(condition=models.Q(('remind_at_end', False), ('duration_days__gt', 0), _connector='OR'), name='recovery_template_remind_needs_period')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('duration_days__lte', 365), ('offset_days__lte', 365)), name='recovery_template_days_bounded'), models.CheckConstraint(condition=models.Q(('remind_at_end', False), ('duration_days__gt', 0), _connector='OR'), name='recovery_template_remind_needs_period', violation_error_message='A reminder needs a period: set the period in days.')],
             },
         ),
         migrations.CreateModel(

@@ -45,7 +45,8 @@ class RecoveryStepTemplate(models.Model):
         verbose_name_plural = _("recovery step templates")
         constraints = [
             models.CheckConstraint(condition=Q(duration_days__lte=MAX_DAYS) & Q(offset_days__lte=MAX_DAYS), name="recovery_template_days_bounded"),
-            models.CheckConstraint(condition=Q(remind_at_end=False) | Q(duration_days__gt=0), name="recovery_template_remind_needs_period"),
+            models.CheckConstraint(condition=Q(remind_at_end=False) | Q(duration_days__gt=0), name="recovery_template_remind_needs_period",
+                                   violation_error_message=_("A reminder needs a period: set the period in days.")),
         ]
 
     def __str__(self) -> str:

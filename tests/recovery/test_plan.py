@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from appeals.audit.models import AuditEvent
 from appeals.recovery.models import RecoveryPlan, RecoveryStep, RecoveryStepTemplate
-from appeals.recovery.services import recovery_plan_build
-from tests.recovery.conftest import reject
+from appeals.recovery.services import recovery_plan_build, recovery_step_tick
+from appeals.shared.exceptions import NotFound
+from tests.recovery.conftest import approve, reject
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,6 @@ def test_the_migration_seeds_steps_for_each_of_the_seven_kinds_in_both_languages
 
 def test_submit_builds_the_plan_dated_from_the_ban_and_the_decision_dates_the_rest(restricted_submitted, banned_at,
                                                                                    first_reviewer, second_reviewer):
-    from tests.recovery.conftest import approve
-
     ban_day = timezone.localdate(banned_at)
     stop, pause, resume = steps(restricted_submitted)
     assert stop.title_en == "Stop outbound adds now" and stop.anchor == "ban"
@@ -102,9 +101,6 @@ def test_another_enterprise_sees_nothing_and_the_desk_cannot_tick(api_as, restri
 
 
 def test_a_step_of_another_case_is_not_found_through_this_one(restricted_submitted, draft_appeal, enterprise_admin):
-    from appeals.recovery.services import recovery_step_tick
-    from appeals.shared.exceptions import NotFound
-
     other_plan = recovery_plan_build(appeal=draft_appeal, by=enterprise_admin)
     foreign = other_plan.steps.first()
     with pytest.raises(NotFound):
