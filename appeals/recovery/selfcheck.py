@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from appeals.core.models import Appeal
+from appeals.core.models import AccountType, Appeal
 from appeals.evidence.models import AnalysisStatus, EvidenceKind, LogAnalysis, RiskFlag, RiskRule
 
 # At most this many warnings per rule; the rest are summed up in one line.
@@ -43,6 +43,10 @@ def _rule_label(rule: str) -> str:
     return rule.replace("_", " ").strip() or rule
 
 
+def _account_type_label(value: str) -> str:
+    return str(AccountType(value).label) if value in AccountType.values else value
+
+
 def flag_warning(flag: RiskFlag) -> SelfCheckWarning:
     """One flag as a sentence in the active language."""
     day, count, detail = _day(flag.window_start), flag.count, flag.detail or {}
@@ -60,7 +64,7 @@ def flag_warning(flag: RiskFlag) -> SelfCheckWarning:
     elif flag.rule == RiskRule.PERMISSION:
         text = _("The %(account_type)s sub-account %(operator)s did “%(action)s”, which its type may not do (%(count)d "
                  "times): explain it in your statement.") % {
-            "account_type": detail.get("account_type", "?"), "operator": flag.operator,
+            "account_type": _account_type_label(detail.get("account_type", "?")), "operator": flag.operator,
             "action": detail.get("action", "?"), "count": count}
     elif day:
         text = _("The operation log shows “%(rule)s” (%(count)d on %(day)s): explain it in your statement.") % {

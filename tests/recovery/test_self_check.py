@@ -44,7 +44,7 @@ def test_a_real_analysed_log_gives_the_warnings_in_english_and_chinese(draft_app
     texts = {w.rule: w.text for w in check.warnings}
     assert texts["mass_add"] == "63 adds in one hour on 11-29: explain it in your statement."
     assert texts["sensitive_words"].startswith("12 sensitive words (红包、返利) within one minute on 11-29 at 17:00")
-    assert "customer_service sub-account wx-cs did “export_data”" in texts["permission"]
+    assert "Customer service sub-account wx-cs did “export_data”" in texts["permission"]
 
 
 @needs_zh_catalogue
