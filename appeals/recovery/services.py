@@ -93,9 +93,9 @@ def plan_build(*, appeal: Appeal, by) -> RecoveryPlan:
             RecoveryStep(plan=plan, template=t, **{f: getattr(t, f) for f in COPIED_FIELDS}) for t in templates
         ])
     changed = _date_steps(plan, appeal)
-    plan.refreshed_at = timezone.now()
-    plan.save(update_fields=["refreshed_at"])
     if created or changed:
+        plan.refreshed_at = timezone.now()
+        plan.save(update_fields=["refreshed_at"])
         audit_record(actor=by, action="recovery.plan_create" if created else "recovery.plan_redate",
                      target_type="appeals.appeal", target_id=appeal.reference, enterprise_id=appeal.enterprise_id,
                      after={"plan": plan.pk, "kind": plan.kind, "steps": plan.steps.count(), "dated": changed})
