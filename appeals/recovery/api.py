@@ -13,7 +13,7 @@ from django.urls import path
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -27,6 +27,17 @@ from appeals.recovery.models import MAX_DAYS, Anchor, RecoveryStep, RecoveryStep
 from appeals.shared.exceptions import NotFound, ValidationFailed
 
 ERRORS = {400: ErrorOutput, 401: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
+NO_CASE = "No such case for you (`not_found`): another enterprise's case does not exist for you."
+PLAN_ERRORS = {**ERRORS, 404: OpenApiResponse(description=NO_CASE + " `recovery_plan_missing`: the plan is not made yet "
+                                                   "(it is made on submit, or by POST to this URL).")}
+TICK_ERRORS = {**ERRORS,
+               400: OpenApiResponse(description="`invalid`: `fields.done` is not a boolean."),
+               403: OpenApiResponse(description="`permission_denied`: only the enterprise that filed the appeal ticks."),
+               404: OpenApiResponse(description=NO_CASE + " `recovery_step_not_found`: no such step in this case's plan.")}
+TEMPLATE_ERRORS = {**ERRORS,
+                   400: OpenApiResponse(description="`invalid`: field errors (`kind`, `anchor`, days 0-365, both titles "
+                                                    "required; `remind_at_end` needs `duration_days` > 0)."),
+                   403: OpenApiResponse(description="`permission_denied`: managers only.")}
 LANGUAGE = OpenApiParameter("language", OpenApiTypes.STR, enum=["en", "zh-hans"],
                             description="Language of `title`, `text` and the warnings (default: the request's).")
 
@@ -125,7 +136,7 @@ class PlanApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="appeal_recovery_plan", tags=["recovery"], parameters=[LANGUAGE],
-                   responses={200: PlanOutput, **ERRORS})
+                   responses={200: PlanOutput, **PLAN_ERRORS})
     def get(self, request, reference: str):
         """The case's recovery plan with its dated steps; 404 `recovery_plan_missing` before it is made."""
         appeal = appeal_get(user=request.user, reference=reference)
@@ -138,7 +149,7 @@ class PlanApi(APIView):
         return Response(PlanOutput(plan, context={"language": _language(request)}).data)
 
     @extend_schema(operation_id="appeal_recovery_plan_build", tags=["recovery"], request=None, parameters=[LANGUAGE],
-                   responses={200: PlanOutput, 201: PlanOutput, **ERRORS})
+                   responses={200: PlanOutput, 201: PlanOutput, **ERRORS, 404: OpenApiResponse(description=NO_CASE)})
     def post(self, request, reference: str):
         """Make the plan now from the current step templates (201), or re-date the existing one (200)."""
         appeal = appeal_get(user=request.user, reference=reference)
@@ -152,7 +163,7 @@ class StepTickApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="appeal_recovery_step_tick", tags=["recovery"], request=TickInput, parameters=[LANGUAGE],
-                   responses={200: StepOutput, **ERRORS})
+                   responses={200: StepOutput, **TICK_ERRORS})
     def post(self, request, reference: str, step_id: int):
         """The applicant ticks a step (403 for anyone else; 404 `recovery_step_not_found`)."""
         appeal = appeal_get(user=request.user, reference=reference)
@@ -166,7 +177,7 @@ class SelfCheckApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="appeal_self_check", tags=["recovery"], parameters=[LANGUAGE],
-                   responses={200: SelfCheckOutput, **ERRORS})
+                   responses={200: SelfCheckOutput, **ERRORS, 404: OpenApiResponse(description=NO_CASE)})
     def get(self, request, reference: str):
         """What the case's latest operation log shows, as warnings to explain in the statement (never a blocker)."""
         appeal = appeal_get(user=request.user, reference=reference)
@@ -179,7 +190,7 @@ class SelfCheckApi(APIView):
 class TemplateListApi(APIView):
     permission_classes = [IsManager]
 
-    @extend_schema(operation_id="recovery_templates", tags=["recovery"], responses={200: TemplateSerializer(many=True), **ERRORS},
+    @extend_schema(operation_id="recovery_templates", tags=["recovery"], responses={200: TemplateSerializer(many=True), **TEMPLATE_ERRORS},
                    parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=IncidentKind.values)])
     def get(self, request):
         kind = request.query_params.get("kind") or None
@@ -188,7 +199,7 @@ class TemplateListApi(APIView):
         return Response(TemplateSerializer(selectors.recovery_templates(user=request.user, kind=kind), many=True).data)
 
     @extend_schema(operation_id="recovery_template_create", tags=["recovery"], request=TemplateSerializer,
-                   responses={201: TemplateSerializer, **ERRORS})
+                   responses={201: TemplateSerializer, **TEMPLATE_ERRORS})
     def post(self, request):
         body = TemplateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -199,12 +210,12 @@ class TemplateListApi(APIView):
 class TemplateDetailApi(APIView):
     permission_classes = [IsManager]
 
-    @extend_schema(operation_id="recovery_template", tags=["recovery"], responses={200: TemplateSerializer, **ERRORS})
+    @extend_schema(operation_id="recovery_template", tags=["recovery"], responses={200: TemplateSerializer, **TEMPLATE_ERRORS})
     def get(self, request, pk: int):
         return Response(TemplateSerializer(selectors.recovery_template_get(user=request.user, pk=pk)).data)
 
     @extend_schema(operation_id="recovery_template_update", tags=["recovery"], request=TemplateSerializer(partial=True),
-                   responses={200: TemplateSerializer, **ERRORS})
+                   responses={200: TemplateSerializer, **TEMPLATE_ERRORS})
     def patch(self, request, pk: int):
         """Change texts (both languages), periods, order, reminder or active; applies to plans made afterwards."""
         template = selectors.recovery_template_get(user=request.user, pk=pk)
@@ -213,7 +224,7 @@ class TemplateDetailApi(APIView):
         template = services.recovery_template_save(by=request.user, template=template, **body.validated_data)
         return Response(TemplateSerializer(template).data)
 
-    @extend_schema(operation_id="recovery_template_delete", tags=["recovery"], responses={204: None, **ERRORS})
+    @extend_schema(operation_id="recovery_template_delete", tags=["recovery"], responses={204: None, **TEMPLATE_ERRORS})
     def delete(self, request, pk: int):
         """Remove a template; plans already made keep their copy of the step."""
         template = selectors.recovery_template_get(user=request.user, pk=pk)
