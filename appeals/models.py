@@ -39,6 +39,7 @@ from appeals.evidence.models import (
 from appeals.notifications.models import Channel, Message, MessageState
 from appeals.platform.models import PullRun, PullState, WeComConnection
 from appeals.records.models import RecordsRun, RunKind
+from appeals.recovery.models import Anchor, RecoveryPlan, RecoveryStep, RecoveryStepTemplate
 from appeals.sla.models import AppealSla, CalendarYear, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from appeals.surge.models import (
     ACTIVE_SURGE_STATES,
@@ -71,6 +72,10 @@ __all__ = [
     "SurgeSettings",
     "SurgeState",
     "AccountType",
+    "Anchor",
+    "RecoveryPlan",
+    "RecoveryStep",
+    "RecoveryStepTemplate",
     "Appeal",
     "AppealEvent",
     "AppealSla",

@@ -336,6 +336,8 @@ BEAT_INTERVALS = {
     "records-purge-sessions": env.float("BEAT_RECORDS_PURGE_SESSIONS", default=86400.0),
     # Batch review (appeals/batch): re-publish a group's run whose task was lost.
     "batch-sweep": env.float("BEAT_BATCH_SWEEP", default=300.0),
+    # Recovery plans (appeals/recovery): the reminders of rest periods that ended.
+    "recovery-reminders": env.float("BEAT_RECOVERY_REMINDERS", default=900.0),
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -517,6 +519,7 @@ ALIBABA_SMS = {
     "TEMPLATES": {
         "verification_code": env("ALIBABA_SMS_TEMPLATE_CODE", default="SMS_000000001"),
         "surge_alert": env("ALIBABA_SMS_TEMPLATE_SURGE", default="SMS_000000002"),
+        "recovery_rest_ends": env("ALIBABA_SMS_TEMPLATE_RECOVERY", default="SMS_000000003"),
     },
 }
 
