@@ -45,8 +45,8 @@ def test_every_capability_registers_its_guards_listeners_and_panels():
     assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services",
             "appeals.recovery.services"} <= listener_modules
     assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == [
-        "verification", "evidence", "anomalies", "wecom", "precedents", "records-legal-hold",
-        "appeals.recovery.api", "appeals.recovery.web",
+        "verification", "recovery-self-check", "evidence", "anomalies", "wecom", "recovery-plan", "precedents",
+        "records-legal-hold",
     ]
     for name in ("minor_severity", "no_recent_incident", "applicant_verified", "evidence_complete", "no_risk_flags"):
         assert plugins.auto_resolution_condition(name) is not None, name
@@ -69,14 +69,10 @@ def test_url_includes_from_plugins_resolve():
     assert included == {
         "appeals.evidence.api", "appeals.evidence.web", "appeals.verification.api", "appeals.verification.web",
         "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web", "appeals.ops.urls",
-<<<<<<< HEAD
         "appeals.records.api", "appeals.records.web", "appeals.notifications.web",
         "appeals.platform.api", "appeals.platform.web",
         "appeals.batch.api", "appeals.batch.web",
-=======
-        "appeals.records.api", "appeals.records.web", "appeals.notifications.web", "appeals.recovery.api",
-        "appeals.recovery.web",
->>>>>>> feat/recovery
+        "appeals.recovery.api", "appeals.recovery.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 
