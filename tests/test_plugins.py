@@ -32,8 +32,8 @@ PLUGIN_TASKS = {
     "records-restore-drill": "appeals.tasks.records_restore_drill",
     "records-retention": "appeals.tasks.records_retention",
     "records-purge-sessions": "appeals.tasks.records_purge_sessions",
-        "verification", "recovery-self-check", "evidence", "anomalies", "wecom", "recovery-plan", "precedents",
-        "records-legal-hold",
+    "batch-sweep": "appeals.tasks.batch_sweep",
+    "recovery-reminders": "appeals.tasks.recovery_reminders",
 }
 
 
