@@ -50,6 +50,11 @@ class Message(models.Model):
     # What the message is about, for the capability that queued it ("" and None: not said).
     topic = models.CharField(_("topic"), max_length=40, blank=True, default="", db_default="")
     topic_id = models.BigIntegerField(_("topic id"), null=True, blank=True)
+    # SMS failover (appeals/notifications/sms/backends/failover.py): the provider the message
+    # was last handed to, written BEFORE the call, and whether that call's outcome is unknown
+    # (True until the provider answered). A message a provider may hold never goes to another.
+    sms_provider = models.CharField(_("SMS provider"), max_length=20, blank=True, default="", db_default="")
+    sms_outcome_unknown = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
