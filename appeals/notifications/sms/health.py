@@ -21,12 +21,14 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from appeals.audit.services import audit_record
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("ok", "fail", "failover")
+LABELS = {"tencent": _("Tencent Cloud SMS"), "alibaba": _("Alibaba Cloud SMS")}
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
@@ -122,7 +124,7 @@ def recent(names: list[str]) -> list[dict]:
     for name in names:
         totals = {k: sum(int(values.get(keys[(name, k, m)]) or 0) for m in minutes) for k in KINDS}
         attempts = totals["ok"] + totals["fail"]
-        rows.append({"name": name, "state": state(name), **totals, "attempts": attempts,
+        rows.append({"name": name, "label": LABELS.get(name, name), "state": state(name), **totals, "attempts": attempts,
                      "success_rate": round(100.0 * totals["ok"] / attempts, 1) if attempts else None})
     return rows
 
@@ -130,3 +132,11 @@ def recent(names: list[str]) -> list[dict]:
 def reset(name: str) -> None:
     """Forget a provider's breaker (tests; an operator after fixing the credentials)."""
     cache.delete_many([_key(name, "open"), _key(name, "probe"), _key(name, "fails")])
+
+
+def overview() -> dict:
+    """The manager page's SMS panel: the configured providers with their recent figures."""
+    failover = settings.SMS_BACKEND.endswith(".failover.SmsBackend")
+    names = [n for n in settings.SMS_PROVIDERS if n] if failover else []
+    return {"failover": failover, "backend": settings.SMS_BACKEND.rsplit(".", 2)[-2], "providers": recent(names),
+            "minutes": _conf("STATS_MINUTES")}
