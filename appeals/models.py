@@ -33,7 +33,7 @@ from appeals.evidence.models import (
     RiskFlag,
     RiskRule,
 )
-from appeals.notifications.models import Channel, Message, MessageState
+from appeals.notifications.models import Channel, Message, MessageState, SmsProviderAccount
 from appeals.records.models import RecordsRun, RunKind
 from appeals.sla.models import AppealSla, CalendarYear, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
 from appeals.surge.models import (
@@ -89,6 +89,7 @@ __all__ = [
     "SlaNotification",
     "SlaPolicy",
     "SlaUnit",
+    "SmsProviderAccount",
     "User",
     "VerificationChallenge",
     "WorkCalendarDay",

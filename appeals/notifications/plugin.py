@@ -20,4 +20,5 @@ def register() -> None:
     checks.register(check_time_limits)
     registry.register_urls("dev-inbox", web="appeals.notifications.web")
     registry.register_context("dev-inbox", lambda request: {"dev_inbox_url": dev_inbox.INBOX_PATH if dev_inbox.enabled() else ""})
+    registry.register_urls("sms-providers", web="appeals.notifications.sms.web")
     registry.register_context("sms-health", lambda request: {"sms_health": SimpleLazyObject(sms_health.overview)})

@@ -38,6 +38,7 @@ from django.conf import settings
 
 from appeals.notifications.errors import PermanentDeliveryError, TransientDeliveryError
 
+from .. import credentials
 from .base import BaseSmsBackend
 
 SERVICE = "sms"
@@ -133,9 +134,16 @@ def _error(code: str, message: str, *, transient: bool | None = None):
 
 
 class SmsBackend(BaseSmsBackend):
+    @staticmethod
+    def _stored(kwargs) -> dict:
+        """Keys a manager stored (appeals/notifications/sms/credentials.py) unless the caller passed some."""
+        if {"secret_id", "secret_key"} & set(kwargs):
+            return {}
+        return credentials.stored("tencent")
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        conf = {**settings.TENCENT_SMS, **{k.upper(): v for k, v in kwargs.items()}}
+        conf = {**settings.TENCENT_SMS, **self._stored(kwargs), **{k.upper(): v for k, v in kwargs.items()}}
         self.endpoint = conf["ENDPOINT"]
         self.secret_id = conf["SECRET_ID"]
         self.secret_key = conf["SECRET_KEY"]
