@@ -17,9 +17,10 @@ A message is never sent by two providers. The rule:
    own "internal timeout") leaves the record as it is and the outbox retries later. Every
    later attempt (and the outbox's reconciliation of a dead worker's claim) first asks THAT
    provider (`lookup`): it has the message -> sent, nothing more is sent; it has not -> the
-   message is free again (rule 2); it cannot tell (Tencent: receipts lag) -> the message is
-   resent through that same provider only, whatever its breaker says. It never moves to
-   another provider without the first one's word that it does not have it.
+   message is free again (rule 2); it cannot tell (Tencent: receipts lag) -> a retry resends
+   it through that same provider only, whatever its breaker says, while a dead worker's claim
+   is failed by the outbox as before ("cannot tell": never a blind second send). It never
+   moves to another provider without the first one's word that it does not have it.
 4. A refusal of the message itself (an invalid number, that number's own limits) is not
    tried elsewhere: another provider would refuse it too.
 
