@@ -66,6 +66,7 @@ def test_url_includes_from_plugins_resolve():
         "appeals.evidence.api", "appeals.evidence.web", "appeals.verification.api", "appeals.verification.web",
         "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web", "appeals.ops.urls",
         "appeals.records.api", "appeals.records.web", "appeals.notifications.web",
+        "appeals.notifications.sms.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 
