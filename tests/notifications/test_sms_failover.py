@@ -59,6 +59,7 @@ def test_primary_down_then_back(providers_settings, tencent, alibaba):
     """Tencent stops listening: messages go to Alibaba (after two refused connections the
     breaker opens and Tencent is not even tried); Tencent listens again: after the cool-down
     one message probes it, and the messages after it are Tencent's again."""
+    providers_settings.SMS_FAILOVER = {**providers_settings.SMS_FAILOVER, "COOL_DOWN_SECONDS": 3.0}
     port = tencent.port
     tencent.stop()
     down = [_deliver(_queue(i)) for i in range(1, 6)]

@@ -27,7 +27,8 @@ def _send(i):
 @pytest.fixture
 def one_outage(providers_settings, tencent):
     """Tencent took one message, then stopped answering: two attempts failed, its breaker
-    opened, and three messages went to Alibaba by failover."""
+    opened (resting a minute), and three messages went to Alibaba by failover."""
+    providers_settings.SMS_FAILOVER = {**providers_settings.SMS_FAILOVER, "COOL_DOWN_SECONDS": 60.0}
     _send(1)
     tencent.stop()
     assert [_send(i).sms_provider for i in range(2, 5)] == ["alibaba"] * 3
@@ -60,7 +61,7 @@ def test_the_panel_in_chinese(one_outage, manager):
 def test_one_backend_without_failover_says_so(manager, settings):
     settings.SMS_BACKEND = "appeals.notifications.sms.backends.locmem.SmsBackend"
     body = _client(manager, "en").get("/manager/").content.decode()
-    assert "One SMS backend (locmem), no failover." in body
+    assert 'data-backend="locmem">One SMS backend, no failover.' in body
 
 
 def test_enterprise_admins_do_not_see_the_manager_page(providers_settings, enterprise_admin):
