@@ -116,3 +116,18 @@ def test_primary_down_then_back_with_a_real_worker(failover_worker, tencent, ali
     assert rows["tencent"]["ok"] == 6 and rows["tencent"]["fail"] == 2
     assert ("sms_provider.tripped", "tencent") in audited and ("sms_provider.recovered", "tencent") in audited
     assert audited.count(("sms_provider.failover", "alibaba")) == 2  # the two that met a refused connection
+
+
+def test_timeouts_open_the_breaker_and_the_unsure_messages_stay_with_their_provider(failover_worker, tencent, alibaba):
+    """Tencent takes each message and then never answers (the worker times out after 1 s):
+    the two messages that met it stay Tencent's and are confirmed by its receipts, never
+    handed to Alibaba; the two timeouts open the breaker and the rest go to Alibaba."""
+    tencent.hang_seconds, tencent.record_then_hang = 3.0, True
+    ids = _queue_batch(1, 5)
+    sent = wait_for(lambda: _sent(ids), timeout=60)
+    by_provider = {m.idempotency_key: (m.sms_provider, m.provider_id.split(":")[1] if ":" in m.provider_id else "") for m in sent}
+    assert [by_provider[f"worker-failover:{i}"] for i in (1, 2)] == [("tencent", "confirmed")] * 2
+    assert [by_provider[f"worker-failover:{i}"][0] for i in (3, 4, 5)] == ["alibaba"] * 3
+    assert tencent.session_contexts() == {"worker-failover:1", "worker-failover:2"} and len(tencent.sent) == 2
+    assert {m["OutId"] for m in alibaba.sent} == {f"worker-failover:{i}" for i in (3, 4, 5)} and len(alibaba.sent) == 3
+    assert Message.objects.get(idempotency_key="worker-failover:1").attempts == 2  # timed out, then confirmed
