@@ -9,7 +9,7 @@ from appeals.notifications import (
     dev_inbox,
     tasks,  # noqa: F401  (registers the capability's Celery tasks)
 )
-from appeals.notifications.checks import check_time_limits
+from appeals.notifications.checks import check_sms_providers, check_time_limits
 from appeals.notifications.sms import health as sms_health
 from appeals.shared import registry
 
@@ -18,6 +18,7 @@ def register() -> None:
     registry.register_beat("notifications-outbox-sweep", task="appeals.tasks.outbox_sweep",
                           schedule=settings.BEAT_INTERVALS["notifications-outbox-sweep"])
     checks.register(check_time_limits)
+    checks.register(check_sms_providers)
     registry.register_urls("dev-inbox", web="appeals.notifications.web")
     registry.register_context("dev-inbox", lambda request: {"dev_inbox_url": dev_inbox.INBOX_PATH if dev_inbox.enabled() else ""})
     registry.register_urls("sms-providers", web="appeals.notifications.sms.web")

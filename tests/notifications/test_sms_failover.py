@@ -199,3 +199,18 @@ def unused_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_system_check_names_unknown_providers_and_timeouts_past_the_task_limit(settings):
+    from appeals.notifications.checks import check_sms_providers
+
+    settings.SMS_BACKEND = "appeals.notifications.sms.backends.failover.SmsBackend"
+    settings.SMS_PROVIDERS = ["tencent", "alibaba"]
+    assert check_sms_providers() == []
+    settings.SMS_PROVIDERS = ["tencent", "huawei"]
+    assert [e.id for e in check_sms_providers()] == ["appeals.E402"]
+    settings.SMS_PROVIDERS = ["tencent", "alibaba"]
+    settings.TENCENT_SMS = {**settings.TENCENT_SMS, "TIMEOUT_SECONDS": 45.0}
+    assert [e.id for e in check_sms_providers()] == ["appeals.E403"]
+    settings.SMS_BACKEND = "appeals.notifications.sms.backends.locmem.SmsBackend"
+    assert check_sms_providers() == []
