@@ -214,3 +214,16 @@ def test_system_check_names_unknown_providers_and_timeouts_past_the_task_limit(s
     assert [e.id for e in check_sms_providers()] == ["appeals.E403"]
     settings.SMS_BACKEND = "appeals.notifications.sms.backends.locmem.SmsBackend"
     assert check_sms_providers() == []
+
+
+def test_refused_for_good_by_every_provider_fails_but_a_passing_refusal_keeps_it_queued(providers_settings, tencent, alibaba):
+    providers_settings.SMS_FAILOVER = {**providers_settings.SMS_FAILOVER, "FAILURE_THRESHOLD": 5}  # no breaker here
+    tencent.script = ["FailedOperation.InsufficientBalanceInSmsPackage"]
+    alibaba.script = ["isv.AMOUNT_NOT_ENOUGH"]
+    assert _deliver(_queue(1)).state == MessageState.FAILED
+    tencent.script = ["RequestLimitExceeded"]  # throttled: worth another try later
+    alibaba.script = ["isv.AMOUNT_NOT_ENOUGH"]
+    message = _deliver(_queue(2))
+    assert message.state == MessageState.QUEUED and not message.sms_outcome_unknown
+    assert _deliver(message).state == MessageState.SENT and tencent.session_contexts() == {"failover-test:2"}
+    assert not alibaba.sent

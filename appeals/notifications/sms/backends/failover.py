@@ -98,6 +98,7 @@ class SmsBackend(BaseSmsBackend):
                 return self._send_through(holder, message, skipped=[])  # rule 3: that provider only
         skipped: list[str] = []
         last_error: DeliveryError | None = None
+        worth_retrying = False  # an open breaker or a passing refusal: a later attempt may succeed
         for name in self.names:
             if not health.allow(name):
                 skipped.append(f"{name}:open")
@@ -108,8 +109,8 @@ class SmsBackend(BaseSmsBackend):
                 if exc.ambiguous or not exc.provider_fault:
                     raise
                 skipped.append(f"{name}:refused")
-                last_error = exc
-        if last_error is not None and not any(s.endswith(":open") for s in skipped) and not last_error.retryable:
+                last_error, worth_retrying = exc, worth_retrying or exc.retryable
+        if last_error is not None and not worth_retrying and not any(s.endswith(":open") for s in skipped):
             raise last_error  # every provider refused it for good
         raise TransientDeliveryError(
             "no SMS provider took the message (" + ", ".join(skipped) + ")",
