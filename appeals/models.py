@@ -36,7 +36,7 @@ from appeals.evidence.models import (
     RiskFlag,
     RiskRule,
 )
-from appeals.notifications.models import Channel, Message, MessageState
+from appeals.notifications.models import Channel, Message, MessageState, SmsProviderAccount
 from appeals.platform.models import PullRun, PullState, WeComConnection
 from appeals.records.models import RecordsRun, RunKind
 from appeals.recovery.models import Anchor, RecoveryPlan, RecoveryStep, RecoveryStepTemplate
@@ -104,6 +104,7 @@ __all__ = [
     "SlaNotification",
     "SlaPolicy",
     "SlaUnit",
+    "SmsProviderAccount",
     "User",
     "VerificationChallenge",
     "WeComConnection",

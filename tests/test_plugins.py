@@ -73,6 +73,7 @@ def test_url_includes_from_plugins_resolve():
         "appeals.platform.api", "appeals.platform.web",
         "appeals.batch.api", "appeals.batch.web",
         "appeals.recovery.api", "appeals.recovery.web",
+        "appeals.notifications.sms.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 

@@ -10,8 +10,11 @@ is about (e.g. "surge_alert", 12) so a capability can list its messages without 
 package knowing its models.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from appeals.shared.secrets import EncryptedTextField
 
 
 class Channel(models.TextChoices):
@@ -50,6 +53,11 @@ class Message(models.Model):
     # What the message is about, for the capability that queued it ("" and None: not said).
     topic = models.CharField(_("topic"), max_length=40, blank=True, default="", db_default="")
     topic_id = models.BigIntegerField(_("topic id"), null=True, blank=True)
+    # SMS failover (appeals/notifications/sms/backends/failover.py): the provider the message
+    # was last handed to, written BEFORE the call, and whether that call's outcome is unknown
+    # (True until the provider answered). A message a provider may hold never goes to another.
+    sms_provider = models.CharField(_("SMS provider"), max_length=20, blank=True, default="", db_default="")
+    sms_outcome_unknown = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -63,3 +71,29 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.template} -> {self.recipient} ({self.state})"
+
+
+class SmsProviderAccount(models.Model):
+    """A desk manager's credentials for one SMS provider, overriding the environment's.
+
+    The secret is stored encrypted (appeals/shared/secrets.py: Fernet under
+    FIELD_ENCRYPTION_KEYS, re-encrypted by `rotate_secrets`), never shown again after it is
+    set, never logged; every change is audited (sms_provider.credentials_set). Desk-wide,
+    not an enterprise's: only managers see or change it.
+    """
+
+    provider = models.CharField(_("SMS provider"), max_length=20, unique=True)
+    key_id = models.CharField(_("key ID"), max_length=128)  # SecretId / AccessKeyId: masked on pages
+    secret = EncryptedTextField(_("secret key"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("SMS provider account")
+        verbose_name_plural = _("SMS provider accounts")
+
+    def __str__(self) -> str:
+        return self.provider
+
+    def __repr__(self) -> str:
+        return f"<SmsProviderAccount {self.provider}>"

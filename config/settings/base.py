@@ -522,6 +522,42 @@ ALIBABA_SMS = {
         "recovery_rest_ends": env("ALIBABA_SMS_TEMPLATE_RECOVERY", default="SMS_000000003"),
     },
 }
+# Tencent Cloud SMS (API 3.0 SendSms, version 2021-01-11, TC3-HMAC-SHA256). TEMPLATES maps our
+# template names to the TemplateId approved in the Tencent console and the order of its parameters.
+TENCENT_SMS = {
+    "ENDPOINT": env("TENCENT_SMS_ENDPOINT", default="https://sms.tencentcloudapi.com/"),
+    "SECRET_ID": env("TENCENT_SMS_SECRET_ID", default=""),
+    "SECRET_KEY": env("TENCENT_SMS_SECRET_KEY", default=""),
+    "SDK_APP_ID": env("TENCENT_SMS_SDK_APP_ID", default=""),
+    "SIGN_NAME": env("TENCENT_SMS_SIGN_NAME", default="申诉服务台"),
+    "REGION": env("TENCENT_SMS_REGION", default="ap-guangzhou"),
+    "TIMEOUT_SECONDS": env.float("TENCENT_SMS_TIMEOUT", default=10.0),
+    "TEMPLATES": {
+        "verification_code": {"id": env("TENCENT_SMS_TEMPLATE_CODE", default="1000001"), "params": ["code", "minutes"]},
+        "surge_alert": {"id": env("TENCENT_SMS_TEMPLATE_SURGE", default="1000002"),
+                        "params": ["slice", "count", "window", "usual"]},
+    },
+}
+# SMS failover (SMS_BACKEND = appeals.notifications.sms.backends.failover.SmsBackend): the
+# providers in order of preference, each a name of SMS_PROVIDER_BACKENDS.
+SMS_PROVIDERS = env.list("SMS_PROVIDERS", default=["alibaba", "tencent"])
+SMS_PROVIDER_BACKENDS = {
+    "alibaba": "appeals.notifications.sms.backends.alibaba.SmsBackend",
+    "tencent": "appeals.notifications.sms.backends.tencent.SmsBackend",
+    "console": "appeals.notifications.sms.backends.console.SmsBackend",
+    "locmem": "appeals.notifications.sms.backends.locmem.SmsBackend",
+}
+# The per-provider circuit breaker (appeals/notifications/sms/health.py). Policy: a provider
+# that fails 5 times within 2 minutes rests 60 s, then one message probes it.
+SMS_FAILOVER = {
+    "FAILURE_THRESHOLD": env.int("SMS_BREAKER_FAILURES", default=5),
+    "WINDOW_SECONDS": env.int("SMS_BREAKER_WINDOW", default=120),
+    "COOL_DOWN_SECONDS": env.float("SMS_BREAKER_COOL_DOWN", default=60.0),
+    # How long one half-open probe holds the slot (longer than a provider call may take).
+    "PROBE_SECONDS": env.int("SMS_BREAKER_PROBE", default=30),
+    # The success rates on the manager's page: the last hour, by minute.
+    "STATS_MINUTES": env.int("SMS_STATS_MINUTES", default=60),
+}
 
 # --- Evidence library -----------------------------------------------------------------
 # Source: ../shared/DOMAIN.md "The evidence library" and "Risk signals in operation logs";

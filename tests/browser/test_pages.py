@@ -78,6 +78,8 @@ PRODUCT_WORDS = {
     "API", "CSV", "PDF", "ZIP", "PNG", "JPEG", "JPG", "WEBP", "KB", "MB", "GB",
     # the language switcher names English in English
     "English",
+    # the SMS providers' own names for their key IDs (the SMS provider keys page)
+    "SecretId", "AccessKeyId",
 }
 
 
@@ -253,6 +255,7 @@ def _seed_desk(settings, tmp_path):
             ("sla-report", "/manager/reports/sla/"),
             ("surge-detail", f"/surge/{alert.pk}/"),
             ("surge-settings", "/surge/settings/"),
+            ("sms-provider-keys", "/manager/sms-providers/"),
         ],
     }
     allowed = {"admin-a", "reviewer-1", "reviewer-2", "manager"}

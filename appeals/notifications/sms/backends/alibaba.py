@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from appeals.notifications.errors import PermanentDeliveryError, TransientDeliveryError
 
+from .. import credentials
 from .base import BaseSmsBackend
 
 API_VERSION = "2017-05-25"
@@ -40,6 +41,20 @@ RETRYABLE_CODES = frozenset({
     "InternalError",
     "SignatureNonceUsed",  # a fresh nonce is drawn on every attempt
 })
+
+# Refusals of the message itself (the number, its own limits): another provider would refuse
+# it too, so they neither count against this provider nor move the message to another one.
+MESSAGE_CODES = frozenset({
+    "isv.MOBILE_NUMBER_ILLEGAL",
+    "isv.BUSINESS_LIMIT_CONTROL",
+    "isv.DAY_LIMIT_CONTROL",
+    "isv.MOBILE_COUNT_OVER_LIMIT",
+    "isv.BLACK_KEY_CONTROL_LIMIT",
+    "isv.PARAM_LENGTH_LIMIT",
+})
+
+# Answers after which the provider may have taken the message (see appeals/notifications/errors.py).
+AMBIGUOUS_CODES = frozenset({"isp.SYSTEM_ERROR", "InternalError"})
 
 
 def percent_encode(value) -> str:
@@ -60,9 +75,16 @@ def sign(method: str, params: dict, secret: str) -> str:
 
 
 class SmsBackend(BaseSmsBackend):
+    @staticmethod
+    def _stored(kwargs) -> dict:
+        """Keys a manager stored (appeals/notifications/sms/credentials.py) unless the caller passed some."""
+        if {"access_key_id", "access_key_secret"} & set(kwargs):
+            return {}
+        return credentials.stored("alibaba")
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        conf = {**settings.ALIBABA_SMS, **{k.upper(): v for k, v in kwargs.items()}}
+        conf = {**settings.ALIBABA_SMS, **self._stored(kwargs), **{k.upper(): v for k, v in kwargs.items()}}
         self.endpoint = conf["ENDPOINT"]
         self.key_id = conf["ACCESS_KEY_ID"]
         self.secret = conf["ACCESS_KEY_SECRET"]
@@ -94,10 +116,17 @@ class SmsBackend(BaseSmsBackend):
         except error.HTTPError as exc:
             payload = exc.read()
             if exc.code >= 500 or exc.code == 429:
-                raise TransientDeliveryError(f"HTTP {exc.code}", code=self._code(payload) or f"http_{exc.code}") from exc
+                # A 5xx may come after the provider took the request; a 429 refuses it.
+                raise TransientDeliveryError(f"HTTP {exc.code}", code=self._code(payload) or f"http_{exc.code}",
+                                             ambiguous=exc.code >= 500) from exc
             return self._decode(payload, exc.code)
-        except (error.URLError, TimeoutError, ConnectionError) as exc:
+        except error.URLError as exc:
+            # urllib wraps what fails before the request is written (refused, no route, connect
+            # timeout): the provider never saw it.
             raise TransientDeliveryError(f"provider unreachable: {exc}", code="network") from exc
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            # Sent, then no answer (read timeout, reset): it may have been accepted.
+            raise TransientDeliveryError(f"no answer from the provider: {exc}", code="network", ambiguous=True) from exc
         return self._decode(payload, 200)
 
     @staticmethod
@@ -117,9 +146,10 @@ class SmsBackend(BaseSmsBackend):
         if code == "OK":
             return data
         message = data.get("Message", "")
+        flags = {"ambiguous": code in AMBIGUOUS_CODES, "provider_fault": code not in MESSAGE_CODES}
         if code in RETRYABLE_CODES:
-            raise TransientDeliveryError(message, code=code)
-        raise PermanentDeliveryError(message, code=code or f"http_{status}")
+            raise TransientDeliveryError(message, code=code, **flags)
+        raise PermanentDeliveryError(message, code=code or f"http_{status}", **flags)
 
     def send(self, message) -> str:
         template_code = self.templates.get(message.template)
