@@ -4,6 +4,7 @@ The shell's one aggregation point (like urls and plug-ins); code inside a capabi
 its models from their home package (appeals.core.models, appeals.evidence.models, ...), never from here.
 """
 
+from appeals.api.models import IdempotencyRecord
 from appeals.audit.models import AuditEvent
 from appeals.core.models import (
     AccountType,
@@ -33,6 +34,7 @@ from appeals.evidence.models import (
     RiskFlag,
     RiskRule,
 )
+from appeals.intake.models import PushedIncident, ServiceAccount
 from appeals.notifications.models import Channel, Message, MessageState
 from appeals.records.models import RecordsRun, RunKind
 from appeals.sla.models import AppealSla, CalendarYear, ReportSnapshot, SlaNotification, SlaPolicy, SlaUnit, WorkCalendarDay
@@ -47,6 +49,9 @@ from appeals.surge.models import (
 from appeals.verification.models import ChallengeState, VerificationChallenge
 
 __all__ = [
+    "IdempotencyRecord",
+    "PushedIncident",
+    "ServiceAccount",
     "AnalysisStatus",
     "DerivedStatus",
     "EvidenceGroup",
