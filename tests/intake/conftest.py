@@ -12,11 +12,19 @@ def enforcement(manager, enterprise):
     return services.service_account_create(by=manager, name="WeCom enforcement", enterprises=[enterprise])
 
 
-def token_client(manager, service_account) -> APIClient:
+def token_key(manager, service_account) -> str:
     _instance, key = services.service_account_token_issue(by=manager, service_account=service_account)
+    return key
+
+
+def client_with(key: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
+
+
+def token_client(manager, service_account) -> APIClient:
+    return client_with(token_key(manager, service_account))
 
 
 @pytest.fixture
