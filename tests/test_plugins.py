@@ -32,6 +32,7 @@ PLUGIN_TASKS = {
     "records-restore-drill": "appeals.tasks.records_restore_drill",
     "records-retention": "appeals.tasks.records_retention",
     "records-purge-sessions": "appeals.tasks.records_purge_sessions",
+    "idempotency-sweep": "appeals.tasks.api.idempotency_sweep",
 }
 
 
@@ -66,6 +67,7 @@ def test_url_includes_from_plugins_resolve():
         "appeals.evidence.api", "appeals.evidence.web", "appeals.verification.api", "appeals.verification.web",
         "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web", "appeals.ops.urls",
         "appeals.records.api", "appeals.records.web", "appeals.notifications.web",
+        "appeals.intake.api", "appeals.intake.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 

@@ -8,7 +8,7 @@ How it works (a middleware, so that every POST under /api/ is covered whichever 
   (the password login) are not covered: there is nobody to scope the key to.
 - The first request with a key inserts an `IdempotencyRecord` (unique on identity and key) in
   its own short transaction before the view runs, carrying a fingerprint of the request
-  (SHA-256 of method, path with query string, body; for a multipart upload the content type
+  (SHA-256 of method, path with query string, body; for a multipart upload the media type
   and length stand in for the body). The view then runs as usual (its services open their
   own durable transactions) and the answer is stored: status, content type, Location, body
   (encrypted: an answer may carry a secret shown once).
@@ -94,8 +94,9 @@ def fingerprint(request) -> str | None:
     digest.update(request.method.encode() + b"\n" + request.get_full_path().encode() + b"\n")
     content_type = request.META.get("CONTENT_TYPE", "")
     if content_type.startswith("multipart/"):
-        # An upload is not read into memory here: its content type (with the boundary) and length stand in.
-        digest.update(f"{content_type}\n{request.META.get('CONTENT_LENGTH', '')}".encode())
+        # An upload is not read into memory here: its media type and length stand in for the body
+        # (not the boundary, which a client draws anew for each attempt).
+        digest.update(f"{content_type.split(';')[0].strip()}\n{request.META.get('CONTENT_LENGTH', '')}".encode())
     else:
         try:
             digest.update(request.body)

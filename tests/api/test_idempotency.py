@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from appeals.api.idempotency import sweep_expired
 from appeals.api.models import IdempotencyRecord
+from appeals.api.tasks import idempotency_sweep
 from appeals.core.models import Appeal, MessagingAccount
 from tests.api.conftest import client_for
 
@@ -117,8 +118,9 @@ def test_keys_expire_after_a_day_and_the_sweep_removes_them(enterprise_admin):
     assert api.post(ACCOUNTS, _account(1), format="json", HTTP_IDEMPOTENCY_KEY="old").status_code == 400
     IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     api.post(ACCOUNTS, _account(2), format="json", HTTP_IDEMPOTENCY_KEY="fresh")
-    assert sweep_expired() >= 1
+    assert idempotency_sweep.apply().get() >= 1  # the beat task (appeals.tasks.api.idempotency_sweep)
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
+    assert sweep_expired() == 0
 
 
 def test_a_record_left_running_by_a_dead_process_is_taken_over(enterprise_admin, settings):
@@ -166,3 +168,25 @@ def test_the_schema_documents_the_header_on_every_post():
     push = schema["paths"]["/api/v1/intake/incidents/"]["post"]
     assert {"200", "201", "400", "401", "403", "404", "409", "422"} <= set(push["responses"])
     assert "Idempotent-Replayed" in push["responses"]["201"]["headers"]
+
+
+def _multipart(boundary: str, png: bytes) -> bytes:
+    return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nbusiness_license\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"licence.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+
+
+def test_a_retried_upload_with_a_new_boundary_is_the_same_request(draft_appeal, enterprise_admin):
+    import base64
+
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
+    api = client_for(enterprise_admin)
+    url = f"/api/v1/appeals/{draft_appeal.reference}/evidence/"
+    answers = [
+        api.generic("POST", url, _multipart(boundary, png), content_type=f"multipart/form-data; boundary={boundary}",
+                    HTTP_IDEMPOTENCY_KEY="upload-1")
+        for boundary in ("a" * 32, "b" * 32)
+    ]
+    assert answers[0].status_code < 500
+    assert answers[1].content == answers[0].content and answers[1]["Idempotent-Replayed"] == "true"
+    assert draft_appeal.evidence.count() <= 1

@@ -72,3 +72,50 @@ def test_another_enterprise_neither_sees_nor_opens_it(pushed, other_admin):
     assert f'data-incident="{pushed.pk}"' not in client.get("/dashboard/").content.decode()
     assert client.get(f"/appeals/new/?incident={pushed.pk}").status_code == 404
     assert client.get("/appeals/new/?incident=not-a-number").status_code == 404
+
+
+# --- the managers' page ----------------------------------------------------------------------
+
+
+def test_a_manager_creates_scopes_issues_a_token_and_revokes_on_the_page(manager, enterprise, other_enterprise, account):
+    from appeals.audit.models import AuditEvent
+    from appeals.intake.models import ServiceAccount
+    from tests.intake.conftest import client_with
+
+    client = _as(manager)
+    assert client.get("/manager/service-accounts/").status_code == 200
+    created = client.post("/manager/service-accounts/", {"op": "create", "name": "WeCom enforcement",
+                                                          "enterprises": [enterprise.pk]})
+    assert created.status_code == 302
+    sa = ServiceAccount.objects.get()
+    assert list(sa.enterprises.all()) == [enterprise]
+
+    page = client.get("/manager/service-accounts/").content.decode()
+    assert f'data-service-account="{sa.pk}"' in page and "WeCom enforcement" in page
+
+    scoped = client.post("/manager/service-accounts/", {"op": "scope", "service_account": sa.pk,
+                                                         f"sa{sa.pk}-enterprises": [enterprise.pk, other_enterprise.pk]})
+    assert scoped.status_code == 302
+    assert set(sa.enterprises.all()) == {enterprise, other_enterprise}
+
+    issued = client.post("/manager/service-accounts/", {"op": "token", "service_account": sa.pk})
+    assert issued.status_code == 200 and issued["Cache-Control"] == "no-store"
+    html = issued.content.decode()
+    key = html.split('<code class="token-key">')[1].split("</code>")[0]
+    assert client_with(key).post("/api/v1/intake/incidents/", push_body(account), format="json").status_code == 201
+    assert key not in client.get("/manager/service-accounts/").content.decode()  # shown once
+
+    assert client.post("/manager/service-accounts/", {"op": "revoke", "service_account": sa.pk}).status_code == 302
+    assert client_with(key).post("/api/v1/intake/incidents/", push_body(account), format="json").status_code == 401
+    assert AuditEvent.objects.filter(target_type="appeals.serviceaccount", target_id=str(sa.pk)).count() == 4
+
+
+def test_the_managers_page_is_for_managers_only(enterprise_admin, first_reviewer):
+    for user in (enterprise_admin, first_reviewer):
+        assert _as(user).get("/manager/service-accounts/").status_code == 403
+
+
+def test_a_blank_name_is_a_field_error_on_the_page(manager):
+    response = _as(manager).post("/manager/service-accounts/", {"op": "create", "name": ""})
+    assert response.status_code == 400
+    assert 'id="field-name"' in response.content.decode() and "has-error" in response.content.decode()
