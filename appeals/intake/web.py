@@ -70,7 +70,7 @@ def service_accounts_page(request):
                 add_domain_error(create, exc)
             else:
                 messages.error(request, exc.message)
-            status = 404 if exc.status == 404 else exc.status
+            status = exc.status
     accounts = list(selectors.service_accounts_for(user))
     for sa in accounts:
         sa.scope_form = ScopeForm(initial={"enterprises": list(sa.enterprises.all())}, prefix=f"sa{sa.pk}")
