@@ -18,6 +18,7 @@ class AppealsConfig(AppConfig):
         checks.register(check_keys, checks.Tags.security, deploy=True)
         # Every capability plugs in here, in this order, and nowhere else: each plugin.py
         # registers its guards, listeners, panels, conditions, beat entries and URL includes.
+        from appeals.api import plugin as api
         from appeals.audit import plugin as audit
         from appeals.batch import plugin as batch
         from appeals.core import plugin as core
@@ -34,5 +35,5 @@ class AppealsConfig(AppConfig):
         from appeals.webhooks import plugin as webhooks
 
         for plugin in (core, audit, notifications, surge, verification, evidence, sla, ops, records,
-                       intake, webhooks, platform, recovery, batch):
+                       intake, webhooks, platform, recovery, batch, api):
             plugin.register()

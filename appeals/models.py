@@ -4,6 +4,7 @@ The shell's one aggregation point (like urls and plug-ins); code inside a capabi
 its models from their home package (appeals.core.models, appeals.evidence.models, ...), never from here.
 """
 
+from appeals.api.models import IdempotencyRecord
 from appeals.audit.models import AuditEvent
 from appeals.batch.models import BatchGroup, BatchMember
 from appeals.core.models import (
@@ -36,6 +37,7 @@ from appeals.evidence.models import (
     RiskFlag,
     RiskRule,
 )
+from appeals.intake.models import PushedIncident, ServiceAccount
 from appeals.notifications.models import Channel, Message, MessageState, SmsProviderAccount
 from appeals.platform.models import PullRun, PullState, WeComConnection
 from appeals.records.models import RecordsRun, RunKind
@@ -54,6 +56,9 @@ from appeals.verification.models import ChallengeState, VerificationChallenge
 __all__ = [
     "BatchGroup",
     "BatchMember",
+    "IdempotencyRecord",
+    "PushedIncident",
+    "ServiceAccount",
     "AnalysisStatus",
     "AnomalyHour",
     "AnomalyKind",

@@ -25,7 +25,8 @@ app = Celery("appeal_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each package's tasks.py; the names are explicit (name="appeals.tasks....") and stable.
 app.autodiscover_tasks(
-    ["appeals.audit", "appeals.notifications", "appeals.evidence", "appeals.sla", "appeals.surge", "appeals.ops", "appeals.records"],
+    ["appeals.audit", "appeals.notifications", "appeals.evidence", "appeals.sla", "appeals.surge", "appeals.ops", "appeals.records",
+     "appeals.api"],
     related_name="tasks",
 )
 

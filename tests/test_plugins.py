@@ -34,6 +34,7 @@ PLUGIN_TASKS = {
     "records-purge-sessions": "appeals.tasks.records_purge_sessions",
     "batch-sweep": "appeals.tasks.batch_sweep",
     "recovery-reminders": "appeals.tasks.recovery_reminders",
+    "idempotency-sweep": "appeals.tasks.api.idempotency_sweep",
 }
 
 
@@ -74,6 +75,7 @@ def test_url_includes_from_plugins_resolve():
         "appeals.batch.api", "appeals.batch.web",
         "appeals.recovery.api", "appeals.recovery.web",
         "appeals.notifications.sms.web",
+        "appeals.intake.api", "appeals.intake.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 

@@ -2,6 +2,8 @@
 status documented with the one error body (appeals/api/errors.py). Served by appeals/api/docs.py.
 """
 
+import copy
+
 from django.utils import translation
 from django.utils.functional import Promise
 from drf_spectacular.generators import SchemaGenerator
@@ -16,12 +18,37 @@ ERROR_DESCRIPTIONS = {
     403: "Authenticated, but this role or person may not do this.",
     404: "No such object for you (another tenant's objects do not exist for you), or a page past the end.",
     406: "The Accept header names no media type this operation answers with.",
-    409: "The case's state does not allow this now (an invalid transition or a failed guard).",
+    409: "The case's state does not allow this now (an invalid transition or a failed guard); on a POST, "
+         "also a request with the same Idempotency-Key still being processed (`idempotency_in_progress`, "
+         "see Retry-After).",
     413: "The request body is larger than the server accepts.",
     415: "The body's Content-Type is not one this operation takes (JSON, or multipart for the upload).",
+    422: "The Idempotency-Key was already used with a different request (`idempotency_key_reused`).",
     429: "Too many requests: see the Retry-After header (and `retry_after`).",
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+# The Idempotency-Key header (appeals/api/idempotency.py), declared on every POST operation.
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": (
+        "A key of the client's choosing (a UUID, say) that makes this POST safe to retry: within 24 hours "
+        "a request repeated with the same key and the same body is not carried out again; it gets the "
+        "first answer, with the header `Idempotent-Replayed: true`. The same key with another request "
+        "is refused (422); while the first request with the key is still running, a second waits and "
+        "then gets its answer, or 409 if it takes too long. Answers 401, 403, 409, 429 and 5xx are not "
+        "kept: a retry runs again. Keys are per user (a request with no user, the password login, is not covered)."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]{0,253}[!-~])?$"},
+}
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def _plain(value):
@@ -46,6 +73,8 @@ class EnglishSchemaGenerator(SchemaGenerator):
 
 def _error_statuses(method: str, operation: dict) -> list[int]:
     statuses = [400, 404, 406, 429]
+    if method == "post":
+        statuses += [409, 422]  # the Idempotency-Key: still in progress; reused with another request
     if operation.get("security") != [] and operation.get("security") != [{}]:
         statuses += [401, 403]
     if method in WRITE_METHODS:
@@ -59,7 +88,8 @@ def document_error_responses(result, generator, request, public):
     """Postprocessing hook: every operation lists each error status it can answer with
     (the application's own 4xx; not 405 for a method the path does not have),
     as application/json with the one error body (appeals.core.api.serializers.ErrorOutput);
-    optional query parameters say they may be sent empty."""
+    optional query parameters say they may be sent empty; every POST takes the Idempotency-Key
+    header (and its answers may carry Idempotent-Replayed)."""
     ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     if ERROR_COMPONENT not in result.get("components", {}).get("schemas", {}):
         from drf_spectacular.openapi import AutoSchema
@@ -77,10 +107,18 @@ def document_error_responses(result, generator, request, public):
                 if (parameter.get("in") == "query" and not parameter.get("required")
                         and parameter.get("schema", {}).get("type") != "array"):
                     parameter["allowEmptyValue"] = True
+            if method == "post":
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
+                    parameters.append(copy.deepcopy(IDEMPOTENCY_PARAMETER))
             responses = operation.setdefault("responses", {})
             for code in _error_statuses(method, operation):
                 response = responses.setdefault(str(code), {"description": ERROR_DESCRIPTIONS[code]})
                 if not response.get("description"):
                     response["description"] = ERROR_DESCRIPTIONS[code]
                 response["content"] = {"application/json": {"schema": ref}}
+            if method == "post":
+                for code, response in responses.items():
+                    if code[0] in "24" and code not in ("401", "403", "409", "429"):
+                        response.setdefault("headers", {}).update(copy.deepcopy(REPLAYED_HEADER))
     return result

@@ -41,6 +41,25 @@ def severity_listeners() -> list[Callable]:
     return list(_severity_listeners)
 
 
+# --- where incidents came from ---------------------------------------------------------------
+
+_incident_sources: list[Callable] = []
+
+
+def register_incident_source(fn: Callable) -> None:
+    """fn(incident_ids) -> {incident_id: label}: a capability names the incidents it brought in
+    (the intake: "pushed by the enforcement system"), shown where incidents are listed."""
+    if fn not in _incident_sources:
+        _incident_sources.append(fn)
+
+
+def incident_sources(incident_ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for fn in _incident_sources:
+        out.update(fn(incident_ids))
+    return out
+
+
 # --- the appeal list's related rows ------------------------------------------------------------
 
 _appeal_related: list[str] = []

@@ -39,6 +39,23 @@ def incidents_for(user) -> QuerySet[BanIncident]:
     return _tenant_filter(BanIncident.objects.select_related("account", "enterprise"), user)
 
 
+def incidents_ready_to_appeal(user) -> QuerySet[BanIncident]:
+    """The applicant's incidents with no appeal yet (pushed by the enforcement system, or recorded
+    and never filed), newest first."""
+    if not user or not user.is_authenticated or not user.is_enterprise_admin:
+        return BanIncident.objects.none()
+    return incidents_for(user).filter(appeals__isnull=True).order_by("-banned_at", "-id")
+
+
+def with_incident_sources(incidents) -> list[BanIncident]:
+    """The incidents as a list, each with `.source_label` ("" when no capability names it)."""
+    incidents = list(incidents)
+    labels = plugins.incident_sources([i.pk for i in incidents])
+    for incident in incidents:
+        incident.source_label = labels.get(incident.pk, "")
+    return incidents
+
+
 def appeals_for(user) -> QuerySet[Appeal]:
     qs = _tenant_filter(
         Appeal.objects.select_related(

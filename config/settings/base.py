@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "appeals.shared.middleware.RequestContextMiddleware",
+    # A POST under /api/ with an Idempotency-Key is carried out once; a retry gets the first answer.
+    "appeals.api.idempotency.IdempotencyMiddleware",
     "csp.middleware.CSPMiddleware",
     "appeals.shared.middleware.PermissionsPolicyMiddleware",
     # Last: turns a sign-in refused by login protection into a 429 page (appeals.web.auth).
@@ -253,6 +255,20 @@ REST_KNOX = {
 # The schema (/api/schema/) and Swagger UI (/api/docs/) need a signed-in user when True
 # (production settings); readable by anyone otherwise.
 API_DOCS_REQUIRE_LOGIN = env.bool("API_DOCS_REQUIRE_LOGIN", default=False)
+# The Idempotency-Key header on every POST of the API (appeals/api/idempotency.py, IETF draft
+# "The Idempotency-Key HTTP Header Field"): a key lives 24 hours from its first request; a second
+# request with a key still being answered waits up to WAIT_SECONDS, then gets 409; a record left
+# running by a dead process is taken over after STALE_SECONDS (above the gunicorn timeout).
+IDEMPOTENCY = {
+    "TTL_HOURS": env.float("IDEMPOTENCY_TTL_HOURS", default=24.0),
+    "WAIT_SECONDS": env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0),
+    "STALE_SECONDS": env.float("IDEMPOTENCY_STALE_SECONDS", default=300.0),
+}
+# Service accounts of the enforcement system (appeals/intake): how long a token a manager issues
+# for one stays valid (they are revoked with the account, or one by one).
+INTAKE = {
+    "TOKEN_TTL_DAYS": env.int("INTAKE_TOKEN_TTL_DAYS", default=90),
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Appeal desk API",
     "DESCRIPTION": "Appeals against bans of enterprise messaging accounts.",
@@ -338,6 +354,8 @@ BEAT_INTERVALS = {
     "batch-sweep": env.float("BEAT_BATCH_SWEEP", default=300.0),
     # Recovery plans (appeals/recovery): the reminders of rest periods that ended.
     "recovery-reminders": env.float("BEAT_RECOVERY_REMINDERS", default=900.0),
+    # Expired Idempotency-Key records (appeals/api/idempotency.py).
+    "idempotency-sweep": env.float("BEAT_IDEMPOTENCY_SWEEP", default=3600.0),
 }
 
 # --- Email ----------------------------------------------------------------------------

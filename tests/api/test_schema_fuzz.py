@@ -11,6 +11,7 @@ instead of stopping at a 404.
 """
 
 import hashlib
+import itertools
 from collections import Counter
 
 import pytest
@@ -23,6 +24,7 @@ from knox.models import AuthToken
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
+from appeals.api.idempotency import valid_key
 from appeals.core.services import appeals as svc
 from appeals.surge import services as surge
 from tests import builders, factories
@@ -122,10 +124,24 @@ def _pick(value, pool):
     return value if digest % 3 == 0 else pool[digest // 3 % len(pool)]
 
 
+_KEYS = itertools.count(1)
+
+
+def _own_idempotency_key(case) -> None:
+    """One Idempotency-Key, one request: a rule no schema states. The generator repeats keys
+    ("0") for different requests, which the API refuses by design (422); a well-formed key is made
+    this case's own (a malformed one is left for the negative checks). Replays are tested in
+    tests/api/test_idempotency.py."""
+    headers = case.headers  # a case-insensitive mapping, or None
+    if headers and headers.get("Idempotency-Key") and valid_key(headers["Idempotency-Key"]):
+        headers["Idempotency-Key"] = f"fuzz-{next(_KEYS)}-{headers['Idempotency-Key'][:200].rstrip()}"
+
+
 def _aim_at_real_objects(case, world) -> None:
     """Schema-valid (positive) cases refer to objects that exist, so valid data reaches the
     services and is judged by positive_data_acceptance; paths still miss now and then (404).
     Schema-violating (negative) cases are left as generated."""
+    _own_idempotency_key(case)
     if case.meta is not None and not case.meta.generation.mode.is_positive:
         return
     params = case.path_parameters or {}

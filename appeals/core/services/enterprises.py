@@ -103,6 +103,14 @@ def account_update(*, account: MessagingAccount, by, **fields) -> MessagingAccou
 @entry_point
 def incident_create(*, by, account: MessagingAccount, banned_at, kind: str, reason: str = "unknown", notice_text: str = "") -> BanIncident:
     require(by.enterprise_id == account.enterprise_id or by.is_superuser)
+    return incident_record(by=by, account=account, banned_at=banned_at, kind=kind, reason=reason, notice_text=notice_text)
+
+
+def incident_record(*, by, account: MessagingAccount, banned_at, kind: str, reason: str = "unknown", notice_text: str = "",
+                    audit_extra: dict | None = None) -> BanIncident:
+    """Validate, save and audit an incident, in the caller's transaction. The caller has decided
+    that `by` may record it: `incident_create` (the enterprise's own admin), or the intake's push
+    (a service account serving the account's enterprise, appeals.intake.services)."""
     incident = BanIncident(
         enterprise_id=account.enterprise_id,
         account=account,
@@ -116,7 +124,8 @@ def incident_create(*, by, account: MessagingAccount, banned_at, kind: str, reas
         incident.severity = default_severity(kind)
     validate_model(incident, exclude=["enterprise", "account", "created_by"])
     incident.save()
-    audit_object(actor=by, action="incident.create", obj=incident, after=snapshot(incident, INCIDENT_FIELDS))
+    audit_object(actor=by, action="incident.create", obj=incident,
+                 after={**snapshot(incident, INCIDENT_FIELDS), **(audit_extra or {})})
     return incident
 
 

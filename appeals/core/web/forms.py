@@ -44,20 +44,35 @@ class NewAppealForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
-    def __init__(self, *args, accounts, enterprise, **kwargs):
+    INCIDENT_FIELDS = ("account", "kind", "reason", "banned_at", "notice_text")
+
+    def __init__(self, *args, accounts, enterprise, incident=None, **kwargs):
         initial = kwargs.setdefault("initial", {})
         initial.setdefault("contact_phone", enterprise.admin_phone)
         initial.setdefault("banned_at", timezone.localtime().strftime(DATETIME_LOCAL))
+        if incident is not None:
+            # Appealing a recorded incident (pushed by the enforcement system): its facts are
+            # shown pre-filled and fixed; only the appeal itself is asked for.
+            initial.update({
+                "account": incident.account_id, "kind": incident.kind, "reason": incident.reason,
+                "banned_at": timezone.localtime(incident.banned_at).strftime(DATETIME_LOCAL),
+                "notice_text": incident.notice_text,
+            })
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts
         if accounts.count() == 1:
             self.fields["account"].initial = accounts.first()
+        if incident is not None:
+            for name in self.INCIDENT_FIELDS:
+                self.fields[name].disabled = True
 
     def clean_contact_phone(self):
         return normalise_mobile(self.cleaned_data["contact_phone"])
 
     def clean_banned_at(self):
         value = self.cleaned_data["banned_at"]
+        if self.fields["banned_at"].disabled:
+            return value
         # A minute of slack for a phone whose clock runs a little ahead.
         if value > timezone.now() + timezone.timedelta(minutes=1):
             raise forms.ValidationError(_("The time of the ban cannot be in the future."))

@@ -104,7 +104,23 @@ def dashboard(request):
         "recent": selectors.appeals_for(user).order_by("-created_at", "-id")[:10],
         "counts": selectors.appeal_state_counts(user=user),
         "accounts": selectors.accounts_of_enterprise(user=user),
+        "ready": selectors.with_incident_sources(selectors.incidents_ready_to_appeal(user)[:READY_TO_APPEAL_SHOWN]),
     })
+
+
+READY_TO_APPEAL_SHOWN = 10
+
+
+def _incident_to_appeal(request):
+    """The incident named by ?incident= (or the posted field): one of the applicant's own with no
+    appeal yet, or a 404."""
+    pk = request.POST.get("incident") or request.GET.get("incident")
+    if not pk:
+        return None
+    incident = selectors.incidents_ready_to_appeal(request.user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if incident is None:
+        raise Http404
+    return selectors.with_incident_sources([incident])[0]
 
 
 @applicant_required
@@ -112,17 +128,23 @@ def appeal_new(request):
     user = request.user
     enterprise = selectors.enterprises_for(user).get()
     accounts = selectors.accounts_of_enterprise(user=user)
-    form = NewAppealForm(request.POST or None, accounts=accounts, enterprise=enterprise)
+    incident = _incident_to_appeal(request)
+    form = NewAppealForm(request.POST or None, accounts=accounts, enterprise=enterprise, incident=incident)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
-                appeal = appeal_file(
-                    by=user, account=data["account"], banned_at=data["banned_at"], kind=data["kind"],
-                    reason=data["reason"], notice_text=data["notice_text"], statement=data["statement"],
-                    contact_phone=data["contact_phone"],
-                )
+                if incident is not None:
+                    # Appeal this incident (pushed by the enforcement system): the appeal links to it.
+                    appeal = appeal_services.appeal_create(by=user, incident=incident, statement=data["statement"],
+                                                           contact_phone=data["contact_phone"])
+                else:
+                    appeal = appeal_file(
+                        by=user, account=data["account"], banned_at=data["banned_at"], kind=data["kind"],
+                        reason=data["reason"], notice_text=data["notice_text"], statement=data["statement"],
+                        contact_phone=data["contact_phone"],
+                    )
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
@@ -142,7 +164,7 @@ def appeal_new(request):
         else:
             status = 400
     return render(request, "appeals/appeal_new.html", {
-        "form": form, "enterprise": enterprise, "emergency": request.GET.get("emergency") == "1",
+        "form": form, "enterprise": enterprise, "emergency": request.GET.get("emergency") == "1", "incident": incident,
     }, status=status)
 
 
