@@ -45,6 +45,7 @@ from appeals.surge.models import (
     SurgeState,
 )
 from appeals.verification.models import ChallengeState, VerificationChallenge
+from appeals.webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
 
 __all__ = [
     "AnalysisStatus",
@@ -92,4 +93,9 @@ __all__ = [
     "User",
     "VerificationChallenge",
     "WorkCalendarDay",
+    "DeliveryOutcome",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
 ]
