@@ -364,7 +364,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # At DEBUG these print signed requests and presigned URLs: warnings only, whatever LOG_LEVEL says.
-        **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
+        **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore")},
         # Login protection logs every attempt at INFO; failures and lockouts are WARNING (and audited).
         "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
         # pikepdf announces its logger bridge at INFO on import.

@@ -5,7 +5,7 @@ given, and deduplicates by `webhook-id`: an id it has processed is acknowledged 
 being processed again. Its answers follow a script, one step per request in arrival order
 (then "ok"), so a test can make it flaky on purpose:
 
-- ("status", 500)   answer that status without processing;
+- ("status", 500)   answer that status without processing (("status", 429, {"retry-after": "120"}): with headers);
 - ("timeout", s)    hold the request s seconds (past the sender's timeout), process nothing;
 - ("slow", s)       take s seconds (within the timeout), then process and answer 200;
 - ("late_ack", s)   process, then take s seconds (past the timeout) to answer 200: the sender
@@ -78,9 +78,11 @@ class Receiver:
             self.processed[msg_id] = json.loads(body)
             self.process_count[msg_id] += 1
 
-    def _answer(self, handler, status: int) -> None:
+    def _answer(self, handler, status: int, headers: dict | None = None) -> None:
         try:
             handler.send_response(status)
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
             handler.send_header("content-length", "0")
             handler.end_headers()
         except OSError:  # the sender gave up (timeout) and closed the connection
@@ -103,10 +105,10 @@ class Receiver:
             record["answer"] = 401
             return self._answer(handler, 401)
         step = self._next_step()
-        kind, arg = (step, None) if isinstance(step, str) else step
+        kind, arg, extra = (step, None, None) if isinstance(step, str) else (*step, None)[:3]
         if kind == "status":
             record["answer"] = arg
-            return self._answer(handler, arg)
+            return self._answer(handler, arg, extra)
         if kind == "timeout":
             record["answer"] = "timeout"
             time.sleep(arg)
