@@ -73,7 +73,7 @@ def test_managers_see_the_log_and_redeliver(manager, enterprise_admin, logged_de
     client = _client(manager, language)
     body = client.get(f"/webhooks/{logged_delivery.endpoint_id}/").content.decode()
     assert "msg_page" in body and "503" in body and f"/webhooks/deliveries/{logged_delivery.pk}/redeliver/" in body
-    assert 'action="/webhooks/%d/rotate/"' % logged_delivery.endpoint_id not in body  # an enterprise's endpoint: read only
+    assert f'action="/webhooks/{logged_delivery.endpoint_id}/rotate/"' not in body  # an enterprise's endpoint: read only
     assert client.post(f"/webhooks/deliveries/{logged_delivery.pk}/redeliver/").status_code == 302
     queued = Message.objects.get(channel=MessageChannel.WEBHOOK)
     assert queued.params["webhook_id"] == "msg_page" and queued.params["manual"] is True
