@@ -40,7 +40,8 @@ def test_every_capability_registers_its_guards_listeners_and_panels():
     assert {"phone_monthly_quota_guard", "evidence_complete_guard"} <= guard_names[Action.SUBMIT]
     assert "both_proofs_guard" in guard_names[Action.ACCEPT]
     listener_modules = {listener.__module__ for listener in workflow._listeners}
-    assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services"} <= listener_modules
+    assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services",
+            "appeals.webhooks.services"} <= listener_modules
     assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == [
         "verification", "evidence", "precedents", "records-legal-hold",
     ]
@@ -66,6 +67,7 @@ def test_url_includes_from_plugins_resolve():
         "appeals.evidence.api", "appeals.evidence.web", "appeals.verification.api", "appeals.verification.web",
         "appeals.sla.api", "appeals.sla.web", "appeals.surge.api", "appeals.surge.web", "appeals.ops.urls",
         "appeals.records.api", "appeals.records.web", "appeals.notifications.web",
+        "appeals.webhooks.api", "appeals.webhooks.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 

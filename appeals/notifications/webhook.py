@@ -119,7 +119,7 @@ def url_problem(url: str, *, resolve: bool = True) -> str:
     else:
         try:
             addresses = sorted({info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)})
-        except (socket.gaierror, UnicodeError):
+        except (OSError, UnicodeError, ValueError):
             return "unresolvable"
     if host.lower() in ("localhost", "localhost.localdomain") and not addresses:
         addresses = ["127.0.0.1"]
@@ -140,6 +140,7 @@ class WebhookRequest:
     msg_id: str
     body: bytes
     secrets: list[str] = field(repr=False, default_factory=list)
+    gone: str = ""  # why there is nothing to send to (the endpoint was removed or disabled)
 
 
 class EndpointGone(Exception):
@@ -158,9 +159,12 @@ def register(*, prepare: Callable, record: Callable) -> None:
 
 
 def build(message) -> WebhookRequest:
-    if _prepare is None:
-        raise EndpointGone("no webhooks package registered")
-    return _prepare(message)
+    try:
+        if _prepare is None:
+            raise EndpointGone("no webhooks package registered")
+        return _prepare(message)
+    except EndpointGone as exc:
+        return WebhookRequest(url="", msg_id="", body=b"", gone=str(exc))
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -188,6 +192,8 @@ def post(message, request: WebhookRequest) -> str:
     """One attempt: POST the signed body. 2xx: returns "http <status>". 408, 429, 5xx,
     a timeout or a connection error: TransientDeliveryError (429's Retry-After on the error);
     anything else: PermanentDeliveryError. Redirects are not followed (the target was checked)."""
+    if request.gone:
+        raise PermanentDeliveryError(f"not sent: {request.gone}", code="webhook_endpoint_gone")
     problem = url_problem(request.url)
     if problem:
         _log_attempt(message, status_code=None, latency_ms=0, outcome="refused", error=f"refused url: {problem}")
