@@ -96,7 +96,12 @@ class RedeliveryOut(serializers.Serializer):
 
 @extend_schema(tags=["webhooks"])
 class EndpointListApi(generics.ListAPIView):
-    """Your webhook endpoints (managers: every endpoint); POST registers one and returns its secret once."""
+    """Your webhook endpoints (managers: every endpoint); POST registers one and returns its secret once.
+
+    POST errors: 400 `invalid` (`fields.events`, `fields.url`) or `webhook_url_refused` (`fields.url`:
+    not https, credentials in it, a loopback, link-local/metadata, private or reserved address, or a
+    name that does not resolve); 403 `permission_denied` for desk staff other than managers, or
+    `platform: true` from an enterprise admin."""
 
     permission_classes = [IsIntegrator]
     serializer_class = EndpointOut
@@ -118,7 +123,10 @@ class EndpointListApi(generics.ListAPIView):
 
 @extend_schema(tags=["webhooks"])
 class EndpointDetailApi(APIView):
-    """One endpoint (without its secret); PATCH changes it, DELETE removes it with its log."""
+    """One endpoint (without its secret); PATCH changes it, DELETE removes it with its log.
+
+    Errors: 404 for another enterprise's endpoint; 403 `permission_denied` when a manager changes an
+    enterprise's endpoint (managers change platform-wide ones); 400 as for POST."""
 
     permission_classes = [IsIntegrator]
 
@@ -178,7 +186,10 @@ class DeliveryListApi(generics.ListAPIView):
 
 @extend_schema(tags=["webhooks"], request=None, responses={202: RedeliveryOut})
 class RedeliverApi(APIView):
-    """Managers: send this attempt's event to its endpoint again, under the same webhook-id."""
+    """Managers: send this attempt's event to its endpoint again, under the same webhook-id.
+
+    Errors: 403 `permission_denied` for enterprise admins; 400 `endpoint_inactive` when the endpoint
+    is disabled."""
 
     permission_classes = [IsIntegrator]
 

@@ -152,3 +152,14 @@ def test_the_schema_documents_every_operation_and_its_errors(api_as, manager):
     assert {"201", "400", "401", "403", "404", "409", "413", "415", "429"} <= set(create)
     assert "secret" in schema["components"]["schemas"]["EndpointWithSecretOut"]["properties"]
     assert "secret" not in schema["components"]["schemas"]["EndpointOut"]["properties"]
+
+
+def test_the_admin_lists_endpoints_and_never_shows_a_secret(client, superuser, enterprise_admin, receivers):
+    from appeals.webhooks import services
+
+    endpoint, secret = services.webhook_endpoint_create(by=enterprise_admin, url=receivers().url, events=["appeal.decided"])
+    client.force_login(superuser)
+    for url in ("/admin/appeals/webhookendpoint/", f"/admin/appeals/webhookendpoint/{endpoint.pk}/change/",
+                "/admin/appeals/webhookdelivery/"):
+        response = client.get(url)
+        assert response.status_code == 200 and secret not in response.content.decode()
