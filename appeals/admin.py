@@ -287,3 +287,24 @@ class RecordsRunAdmin(ReadOnlyAdmin):
 
     list_display = ("started_at", "kind", "ok", "finished_at", "snapshot")
     list_filter = ("kind", "ok")
+
+
+# --- webhooks (read-only; endpoints are managed on /webhooks/ and the API, audited) ---
+
+
+@admin.register(models.WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    # Never the secrets: the change view shows only these fields.
+    fields = ("enterprise", "url", "description", "events", "active", "secret_rotated_at", "previous_secret_expires_at",
+              "created_by", "created_at", "updated_at")
+    readonly_fields = fields
+    list_display = ("url", "enterprise", "active", "secret_rotated_at", "created_at")
+    list_filter = ("active",)
+    search_fields = ("url", "enterprise__name")
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "endpoint", "event", "attempt", "outcome", "status_code", "latency_ms", "manual")
+    list_filter = ("outcome", "manual")
+    search_fields = ("event__webhook_id", "endpoint__url")

@@ -52,6 +52,7 @@ from appeals.surge.models import (
     SurgeState,
 )
 from appeals.verification.models import ChallengeState, VerificationChallenge
+from appeals.webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
 
 __all__ = [
     "BatchGroup",
@@ -114,4 +115,9 @@ __all__ = [
     "VerificationChallenge",
     "WeComConnection",
     "WorkCalendarDay",
+    "DeliveryOutcome",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
 ]

@@ -44,7 +44,7 @@ def test_every_capability_registers_its_guards_listeners_and_panels():
     assert "both_proofs_guard" in guard_names[Action.ACCEPT]
     listener_modules = {listener.__module__ for listener in workflow._listeners}
     assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services",
-            "appeals.recovery.services"} <= listener_modules
+            "appeals.recovery.services", "appeals.webhooks.services"} <= listener_modules
     assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == [
         "verification", "recovery-self-check", "evidence", "anomalies", "wecom", "recovery-plan", "precedents",
         "records-legal-hold",
@@ -76,6 +76,7 @@ def test_url_includes_from_plugins_resolve():
         "appeals.recovery.api", "appeals.recovery.web",
         "appeals.notifications.sms.web",
         "appeals.intake.api", "appeals.intake.web",
+        "appeals.webhooks.api", "appeals.webhooks.web",
     }
     assert resolve(reverse("api-evidence-list", kwargs={"reference": "AP-2026-000001"})).func.view_class.__module__ == "appeals.evidence.api"
 

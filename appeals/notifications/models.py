@@ -5,7 +5,7 @@ idempotency key, so a message is never lost (a sweeper re-enqueues rows a broker
 stranded) and never sent twice (a worker claims the row before calling the provider).
 
 Every kind of message is a row here: verification codes and links, the applicant's state
-mail, SLA warnings and breaches, surge alerts. `topic` + `topic_id` name the thing a message
+mail, SLA warnings and breaches, surge alerts, signed webhooks (recipient: the endpoint's URL). `topic` + `topic_id` name the thing a message
 is about (e.g. "surge_alert", 12) so a capability can list its messages without this
 package knowing its models.
 """
@@ -18,8 +18,18 @@ from appeals.shared.secrets import EncryptedTextField
 
 
 class Channel(models.TextChoices):
+    """The channels that reach a person (the verification proofs are one of each)."""
+
     SMS = "sms", _("SMS")
     EMAIL = "email", _("Email")
+
+
+class MessageChannel(models.TextChoices):
+    """Every channel the outbox delivers: a person's, and signed webhooks to a system."""
+
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class MessageState(models.TextChoices):
@@ -35,7 +45,7 @@ class Message(models.Model):
     challenge = models.ForeignKey(
         "appeals.VerificationChallenge", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
     template = models.CharField(_("template"), max_length=60)
     # Template parameters without secrets (a code or link is minted at send time).

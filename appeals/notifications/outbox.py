@@ -33,9 +33,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from kombu import pools
 
-from appeals.notifications import rendering
+from appeals.notifications import rendering, webhook
 from appeals.notifications.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from appeals.notifications.models import Channel, Message, MessageState
+from appeals.notifications.models import Channel, Message, MessageChannel, MessageState
 from appeals.notifications.sms import SmsMessage, get_connection
 from appeals.shared.context import site_url
 from appeals.shared.exceptions import RateLimited, ValidationFailed
@@ -83,6 +83,10 @@ def enqueue(message_id: int) -> bool:
 
 def _validate_recipient(channel: str, recipient: str) -> str:
     """The recipient in its canonical form (a phone: its 11 digits), or ValidationFailed."""
+    if channel == MessageChannel.WEBHOOK:
+        if webhook.url_problem(recipient or "", resolve=False):
+            raise ValidationFailed(fields={"url": [_("Enter an https URL that can receive webhooks.")]})
+        return recipient
     if channel == Channel.SMS:
         try:
             return normalise_mobile(recipient)
@@ -173,10 +177,15 @@ def backoff_seconds(attempts: int) -> float:
     return min(base, _conf("BACKOFF_MAX_SECONDS")) * random.uniform(0.8, 1.2)
 
 
+def _max_attempts(message: Message) -> int:
+    return settings.WEBHOOKS["MAX_ATTEMPTS"] if message.channel == MessageChannel.WEBHOOK else _conf("MAX_ATTEMPTS")
+
+
 @dataclass
 class _Payload:
     sms: SmsMessage | None = None
     email: EmailMessage | None = None
+    hook: webhook.WebhookRequest | None = None
 
 
 def _message_id_header(message: Message) -> str:
@@ -184,6 +193,8 @@ def _message_id_header(message: Message) -> str:
 
 
 def _build(message: Message, params: dict) -> _Payload:
+    if message.channel == MessageChannel.WEBHOOK:
+        return _Payload(hook=webhook.build(message))
     if message.channel == Channel.SMS:
         text = rendering.render_sms_text(message.template, params, message.language)
         return _Payload(sms=SmsMessage(phone=message.recipient, template=message.template, params=params, text=text,
@@ -200,6 +211,10 @@ def _build(message: Message, params: dict) -> _Payload:
 
 
 def _lookup(message: Message) -> bool | None:
+    if message.channel == MessageChannel.WEBHOOK:
+        # No one to ask: the interrupted attempt is sent again under the same webhook-id,
+        # which receivers deduplicate on (at least once per attempt; appeals/notifications/webhook.py).
+        return False
     if message.channel != Channel.SMS:
         # SMTP itself cannot say whether an interrupted send went through; a relay or mail
         # provider that can be asked by Message-ID is plugged in as NOTIFICATIONS["EMAIL_LOOKUP"].
@@ -209,7 +224,9 @@ def _lookup(message: Message) -> bool | None:
     return get_connection().lookup(SmsMessage(phone=message.recipient, template=message.template, out_id=message.idempotency_key))
 
 
-def _dispatch(payload: _Payload) -> str:
+def _dispatch(payload: _Payload, message: Message) -> str:
+    if payload.hook is not None:
+        return webhook.post(message, payload.hook)
     if payload.sms is not None:
         return get_connection().send(payload.sms) or ""
     try:
@@ -311,10 +328,12 @@ def message_deliver(*, message_id: int) -> DeliveryResult:
         message.save()
     # The claim is committed: from here a redelivered task leaves this message alone.
     try:
-        provider_id = _dispatch(payload)
+        provider_id = _dispatch(payload, message)
     except DeliveryError as exc:
-        if exc.retryable and message.attempts < _conf("MAX_ATTEMPTS"):
+        if exc.retryable and message.attempts < _max_attempts(message):
             delay = backoff_seconds(message.attempts)
+            if getattr(exc, "retry_after", None):  # a receiver's 429 Retry-After, within the cap
+                delay = max(delay, min(exc.retry_after, _conf("BACKOFF_MAX_SECONDS")))
             _finish(message_id, state=MessageState.QUEUED, reason=str(exc), claimed_at=None,
                     next_attempt_at=timezone.now() + timedelta(seconds=delay))
             logger.info("message %s: provider error %s, retry in %.0f s", message_id, exc, delay)

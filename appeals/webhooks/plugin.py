@@ -1,5 +1,13 @@
-"""The webhooks plug-in: what this package registers at start-up."""
+"""The webhooks plug-in: every transition may raise an event, the outbox learns how to build
+and log a webhook, and the routes."""
+
+from appeals.core.workflow import register_listener
+from appeals.notifications import webhook
+from appeals.shared import registry
+from appeals.webhooks import services
 
 
 def register() -> None:
-    pass
+    register_listener(services.on_transition)
+    webhook.register(prepare=services.prepare_request, record=services.record_attempt)
+    registry.register_urls("webhooks", api="appeals.webhooks.api", web="appeals.webhooks.web")

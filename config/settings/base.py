@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
         "IncidentKindEnum": "appeals.core.models.IncidentKind",
         "EvidenceKindEnum": "appeals.evidence.models.EvidenceKind",
         "SurgeStateEnum": "appeals.surge.models.SurgeState",
+        "ChannelEnum": "appeals.notifications.models.Channel",
+        "MessageChannelEnum": "appeals.notifications.models.MessageChannel",
+        "WebhookEventTypeEnum": "appeals.webhooks.models.WebhookEventType",
+        "DeliveryOutcomeEnum": "appeals.webhooks.models.DeliveryOutcome",
     },
 }
 
@@ -520,6 +524,25 @@ NOTIFICATIONS = {
     # mail relay or provider whether an email whose worker died mid-send was accepted. Empty:
     # such an email is marked failed with the reason, never sent blind a second time.
     "EMAIL_LOOKUP": env("NOTIFICATIONS_EMAIL_LOOKUP", default=""),
+}
+
+# Signed webhooks (appeals/webhooks/, delivered by the outbox: appeals/notifications/webhook.py).
+WEBHOOKS = {
+    # A receiver must answer within these (seconds); a timeout is retried like a 5xx. Below
+    # NOTIFICATIONS["TASK_SOFT_TIME_LIMIT"] so a slow receiver never outlives the send's lease.
+    "CONNECT_TIMEOUT_SECONDS": env.float("WEBHOOKS_CONNECT_TIMEOUT", default=5.0),
+    "READ_TIMEOUT_SECONDS": env.float("WEBHOOKS_READ_TIMEOUT", default=10.0),
+    # Attempts per delivery before it is marked failed (a manager can redeliver it); the
+    # back-off is the outbox's (NOTIFICATIONS BACKOFF_*), so 15 attempts span about 1.5 hours.
+    "MAX_ATTEMPTS": env.int("WEBHOOKS_MAX_ATTEMPTS", default=15),
+    # Receivers should refuse a webhook-timestamp further than this from their clock (docs/webhooks.md).
+    "REPLAY_WINDOW_SECONDS": 300,
+    # After a rotation the old secret still signs (a second v1 signature) for this long by default.
+    "PREVIOUS_SECRET_HOURS": env.int("WEBHOOKS_PREVIOUS_SECRET_HOURS", default=24),
+    # Plain http to a loopback address (a receiver on this machine): local and test settings only.
+    # Otherwise endpoints are https, and never to loopback, link-local (cloud metadata), private
+    # or reserved addresses.
+    "ALLOW_LOOPBACK_HTTP": env.bool("WEBHOOKS_ALLOW_LOOPBACK_HTTP", default=False),
 }
 
 # SMS backends work like EMAIL_BACKEND: console (default), locmem (tests), file, alibaba.

@@ -15,3 +15,6 @@ CONSOLE_MESSAGES_IN_FULL = env.bool("CONSOLE_MESSAGES_IN_FULL", default=True)
 # Plain log lines in a developer's terminal; LOG_FORMAT=json for the production format.
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {**LOGGING, "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": LOG_FORMAT}}}  # noqa: F405
+
+# Webhook receivers on this machine over plain http (a receiver under development).
+WEBHOOKS = {**WEBHOOKS, "ALLOW_LOOPBACK_HTTP": env.bool("WEBHOOKS_ALLOW_LOOPBACK_HTTP", default=True)}  # noqa: F405
