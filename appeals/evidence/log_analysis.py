@@ -9,11 +9,15 @@ The documented layout (docs: one header row is optional, then one row per action
 - account_type: master | operations | customer_service | developer (DOMAIN.md isolation model).
 - action: add_friend, send_message, mass_message, manage_accounts, create_account,
   delete_account, api_call, export_data, or anything else (login, ...) that needs no permission.
+  Account health (appeals.evidence.health) also reads these events, which need no permission:
+  friend_request_sent (add_friend counts as one), friend_request_accepted, message_sent
+  (send_message and mass_message count as one), message_replied, deleted_by_customer,
+  blocked_by_customer, complaint. The row's operator is the account; target is the customer.
 - Encoding UTF-8 (with or without BOM) or GBK/GB18030; the file may be gzip-compressed.
 
-Rules and thresholds come from settings.EVIDENCE_LOG_RULES. Malformed rows are counted and
+Rules and thresholds come from settings.EVIDENCE_LOG_RULES (health: settings.HEALTH_THRESHOLDS). Malformed rows are counted and
 their line numbers kept; they never stop the analysis. Memory is bounded by the number of
-distinct operators, devices and IPs plus the rows inside one sliding window.
+distinct operators, devices and IPs plus the rows inside one sliding window (health: accounts x days).
 """
 
 import codecs
@@ -26,6 +30,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from appeals.evidence.health import HEALTH_ACTIONS, HealthTracker, health_report
 from appeals.shared.masking import mask_id_numbers
 
 COLUMNS = ("time", "operator", "account_type", "action", "target", "message", "ip", "device_id")
@@ -108,6 +113,7 @@ class LogReport:
     malformed_lines: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     error: str = ""
+    health: dict = field(default_factory=dict)  # per account and day (appeals.evidence.health)
 
 
 class _SlidingWindow:
@@ -209,8 +215,9 @@ class _AddBursts:
         return self.flags
 
 
-def analyse_operation_log(raw, *, rules: dict) -> LogReport:
-    """Read the log once, row by row, and return the flags and the malformed-row report.
+def analyse_operation_log(raw, *, rules: dict, health_thresholds: dict | None = None) -> LogReport:
+    """Read the log once, row by row, and return the flags and the malformed-row report, and
+    the account health metrics (flags for them only when `health_thresholds` is given).
 
     The loop is the hot path (a million rows in seconds): the common case of each rule is
     inlined; only breaches and rare events call out.
@@ -242,13 +249,16 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
     mass_step, mass_open = mass.step, mass.open
     sensitive = _SlidingWindow("sensitive_words", timedelta(minutes=1), rules["SENSITIVE_MAX_HITS_PER_MINUTE"], max_lines)
     sensitive_add = sensitive.add
-    # operator -> [devices seen, IPs seen, window of recent adds (time, line)]
+    # operator -> [devices seen, IPs seen, window of recent adds (time, line), health bucket of its current day]
     state: dict[str, list] = {}
     anomalies: dict[str, list] = {}
     denied: dict[tuple[str, str, str], list] = defaultdict(lambda: [0, []])
     fromiso = datetime.fromisoformat
     bad_lines = report.malformed_lines
     rows = malformed = 0
+    health = HealthTracker(max_lines)
+    health_open, health_day, health_kinds = health.open, health.day_of, HEALTH_ACTIONS
+    hday, hday_from, hday_to = None, None, None  # the current row's day (a token) and its bounds
 
     def bad(line: int, reason: str) -> None:
         nonlocal malformed
@@ -289,7 +299,9 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                 if ts != last_ts:  # consecutive rows often share a second: parse once
                     try:
                         t = fromiso(ts)
-                    except ValueError:
+                        if hday_to is None or not hday_from <= t < hday_to:  # account health: another day
+                            hday, hday_from, hday_to = health_day(t)
+                    except (ValueError, TypeError):  # TypeError: naive and UTC-offset times mixed
                         bad(line, "time is not YYYY-MM-DD HH:MM:SS")
                         continue
                     last_ts = ts
@@ -300,7 +312,7 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                     if not operator:
                         bad(line, "operator is empty")
                         continue
-                    st = state[operator] = [{device}, {ip}, deque()]
+                    st = state[operator] = [{device}, {ip}, deque(), None]  # None: its health bucket
                 if device not in st[0] or ip not in st[1]:
                     devices, ips = st[0], st[1]
                     if device not in devices:
@@ -308,6 +320,18 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                             anomalies.setdefault(operator, []).append((line, t, device, ip))
                         devices.add(device)
                     ips.add(ip)
+                # account health: the row's account-and-day bucket; counter k's lines at k + 1
+                hb = st[3]
+                if hb is None or hb[0] is not hday:
+                    hb = st[3] = health_open(operator, hday)
+                n = hb[1] = hb[1] + 1
+                if n <= max_lines:
+                    hb[2].append(line)
+                k = health_kinds.get(action)
+                if k:
+                    n = hb[k] = hb[k] + 1
+                    if n <= max_lines:
+                        hb[k + 1].append(line)
                 if action in denied_here:
                     entry = denied[(operator, account_type, action)]
                     entry[0] += 1
@@ -350,4 +374,6 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
         })
     for flag in flags:
         flag["operator"] = mask_id_numbers(flag["operator"])[:100]
+    report.health, health_flags = health_report(health, thresholds=health_thresholds, mask=mask_id_numbers)
+    flags.extend(health_flags)
     return report

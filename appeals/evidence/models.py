@@ -147,6 +147,10 @@ class LogAnalysis(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Times the sweep re-queued this analysis; it gives up at EVIDENCE["SWEEP_MAX_REQUEUES"].
     requeues = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # Account health per account and day (appeals.evidence.health): {"outcomes_recorded", "thresholds",
+    # "accounts": [{"operator", "days": [{"day", counters..., rates (None: not enough data)}]}]}
+    health = models.JSONField(_("account health"), default=dict, blank=True,
+                              db_default=models.Value({}, output_field=models.JSONField()))
 
     class Meta:
         verbose_name = _("log analysis")
@@ -161,6 +165,12 @@ class RiskRule(models.TextChoices):
     SENSITIVE_WORDS = "sensitive_words", _("Sensitive words")
     LOCATION_ANOMALY = "location_anomaly", _("New device with an unfamiliar IP")
     PERMISSION = "permission", _("Action not allowed for the account type")
+    # Account health (appeals.evidence.health); names fit the column's 20 characters.
+    HEALTH_ACCEPT_LOW = "health_accept_low", _("Friend request acceptance rate too low")
+    HEALTH_REPLY_LOW = "health_reply_low", _("Reply rate too low")
+    HEALTH_DELBLOCK_HIGH = "health_delblock_high", _("Delete/block rate too high")
+    HEALTH_COMPLAINTS = "health_complaints", _("Complaints too high")
+    HEALTH_ACTIVE_SPIKE = "health_active_spike", _("Daily activity spike")
 
 
 class RiskFlag(models.Model):
