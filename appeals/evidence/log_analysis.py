@@ -33,6 +33,10 @@ from datetime import datetime, timedelta
 from appeals.evidence.health import HEALTH_ACTIONS, HealthTracker, health_report
 from appeals.shared.masking import mask_id_numbers
 
+# The sensitive-word search is remembered per message text (a regex search costs several times
+# a dict lookup): at most this many distinct messages of at most this many characters.
+MEMO_MESSAGES = 20_000
+MEMO_MESSAGE_CHARS = 200
 COLUMNS = ("time", "operator", "account_type", "action", "target", "message", "ip", "device_id")
 _READ_CHUNK = 1024 * 1024
 
@@ -243,6 +247,7 @@ def analyse_operation_log(raw, *, rules: dict, health_thresholds: dict | None = 
     # longest first, so that overlapping words count once; "(?!)" never matches (no words configured)
     pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)")
     search, findall = pattern.search, pattern.findall
+    word_memo: dict[str, tuple] = {}  # message -> the sensitive words in it (bounded: MEMO_*)
     hour = timedelta(hours=1)
     mass_max = rules["MASS_ADD_MAX_PER_HOUR"]
     mass = _AddBursts(mass_max, max_lines)
@@ -344,8 +349,12 @@ def analyse_operation_log(raw, *, rules: dict, health_thresholds: dict | None = 
                         window.popleft()
                     if len(window) > mass_max or (mass_open and operator in mass_open):
                         mass_step(operator, window, t, line)
-                if search(message):
-                    found = findall(message)
+                found = word_memo.get(message)  # most messages repeat (templates, empty): search each once
+                if found is None:
+                    found = tuple(findall(message)) if search(message) else ()
+                    if len(message) <= MEMO_MESSAGE_CHARS and len(word_memo) < MEMO_MESSAGES:
+                        word_memo[message] = found
+                if found:
                     sensitive_add(operator, t, len(found), line, found)
             break
         except csv.Error as exc:
