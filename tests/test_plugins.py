@@ -42,7 +42,7 @@ def test_every_capability_registers_its_guards_listeners_and_panels():
     listener_modules = {listener.__module__ for listener in workflow._listeners}
     assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services"} <= listener_modules
     assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == [
-        "verification", "evidence", "precedents", "records-legal-hold",
+        "verification", "evidence", "account-health", "precedents", "records-legal-hold",
     ]
     for name in ("minor_severity", "no_recent_incident", "applicant_verified", "evidence_complete", "no_risk_flags"):
         assert plugins.auto_resolution_condition(name) is not None, name

@@ -77,6 +77,9 @@ class EvidenceOutput(serializers.Serializer):
         kwargs = {"reference": item.appeal.reference, "uuid": item.uuid}
         links = {"self": reverse("api-evidence-detail", kwargs=kwargs, request=request),
                  "download": reverse("api-evidence-download", kwargs=kwargs, request=request)}
+        if item.kind == EvidenceKind.OPERATION_LOG:
+            links["health"] = reverse("api-evidence-health", kwargs={"reference": item.appeal.reference}, request=request) \
+                + f"?evidence={item.uuid}"
         if item.thumbnail_name:
             links["thumbnail"] = reverse("api-evidence-thumbnail", kwargs=kwargs, request=request)
             links["preview"] = reverse("api-evidence-preview", kwargs=kwargs, request=request)

@@ -12,6 +12,7 @@ def evidence_list(*, appeal: Appeal) -> QuerySet[EvidenceItem]:
     return (
         EvidenceItem.objects.filter(appeal=appeal)
         .select_related("uploaded_by", "analysis", "appeal")
+        .defer("analysis__health")  # per account and day: read by log_health only
         .order_by("group", "kind", "uploaded_at", "id")
     )
 

@@ -269,6 +269,8 @@ def test_the_health_api_gives_every_account_day_and_the_flags(draft_appeal, ente
     complaints = next(f for f in entry["flags"] if f["rule"] == "health_complaints")
     assert complaints["line_numbers"] == lines["d2_complaints"] and complaints["rule_label"] == "Complaints too high"
 
+    listed = owner.get(f"/api/v1/appeals/{draft_appeal.reference}/evidence/{item.uuid}/").json()
+    assert listed["links"]["health"].endswith(f"{url}?evidence={item.uuid}")
     only_wx2 = owner.get(url, {"operator": "wx-2", "evidence": str(item.uuid)}).json()
     assert [a["operator"] for a in only_wx2[0]["accounts"]] == ["wx-2"] and only_wx2[0]["flags"] == []
     bad = owner.get(url, {"evidence": "not-a-uuid", "operator": "x" * 101})
