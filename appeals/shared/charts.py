@@ -67,7 +67,7 @@ def _wrap(title: str, body: SafeString, kind: str, desc: str = "") -> SafeString
     )
 
 
-THRESHOLD_COLOUR = "#c62828"
+THRESHOLD_COLOUR = "#3b4352"  # not a series colour: a threshold is not data
 
 
 def _threshold_lines(thresholds, peak: float, ph: float) -> SafeString:

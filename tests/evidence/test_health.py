@@ -303,3 +303,36 @@ def test_the_openapi_schema_documents_the_health_endpoint():
     assert {p["name"] for p in op["parameters"]} >= {"reference", "evidence", "operator"}
     day = schema["components"]["schemas"]["HealthDayOutput"]["properties"]
     assert day["acceptance_rate"]["nullable"] is True and "complaint_rate" in day
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_health_charts_fit_a_phone(live_server, draft_appeal, enterprise_admin, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.test_lifecycle import CHROMIUM_ARGS, PHONE
+
+    log, _lines = two_day_log()
+    log.many(D2 + timedelta(hours=8), 30, "send_message", operator="wx-sales-with-a-rather-long-account-name")
+    _upload_and_analyse(draft_appeal, enterprise_admin, log.text())
+    c = Client()
+    c.force_login(enterprise_admin)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=PHONE, locale="zh-CN")
+            context.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value, "url": live_server.url}])
+            page = context.new_page()
+            page.goto(f"{live_server.url}/appeals/{draft_appeal.reference}/")
+            panel = page.locator("#account-health")
+            panel.scroll_into_view_if_needed()
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            charts = page.locator("#account-health svg.chart-svg")
+            assert charts.count() == 4  # two accounts: rates and activity each
+            for i in range(charts.count()):
+                box = charts.nth(i).bounding_box()
+                assert 200 < box["width"] <= PHONE["width"]
+            panel.screenshot(path=str(tmp_path / "health-390.png"))
+            print("screenshot", tmp_path / "health-390.png")
+        finally:
+            browser.close()
