@@ -261,7 +261,8 @@ def analyse_operation_log(raw, *, rules: dict, health_thresholds: dict | None = 
     fromiso = datetime.fromisoformat
     bad_lines = report.malformed_lines
     rows = malformed = 0
-    health = HealthTracker(max_lines)
+    health_cap = (health_thresholds or {}).get("MAX_LINES_PER_FLAG", max_lines)
+    health = HealthTracker(health_cap)
     health_open, health_day, health_kinds = health.open, health.day_of, HEALTH_ACTIONS
     hday, hday_from, hday_to = None, None, None  # the current row's day (a token) and its bounds
 
@@ -325,18 +326,18 @@ def analyse_operation_log(raw, *, rules: dict, health_thresholds: dict | None = 
                             anomalies.setdefault(operator, []).append((line, t, device, ip))
                         devices.add(device)
                     ips.add(ip)
-                # account health: the row's account-and-day bucket; counter k's lines at k + 1
+                # account health: the row's account-and-day bucket; counter k, its lines' append at k + 1
                 hb = st[3]
                 if hb is None or hb[0] is not hday:
                     hb = st[3] = health_open(operator, hday)
                 n = hb[1] = hb[1] + 1
-                if n <= max_lines:
-                    hb[2].append(line)
-                k = health_kinds.get(action)
-                if k:
+                if n <= health_cap:
+                    hb[2](line)
+                if action in health_kinds:
+                    k = health_kinds[action]
                     n = hb[k] = hb[k] + 1
-                    if n <= max_lines:
-                        hb[k + 1].append(line)
+                    if n <= health_cap:
+                        hb[k + 1](line)
                 if action in denied_here:
                     entry = denied[(operator, account_type, action)]
                     entry[0] += 1

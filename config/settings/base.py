@@ -606,6 +606,9 @@ HEALTH_THRESHOLDS = {
     # A rate is shown from its first event, but flagged only on a day with this many behind it
     # ("ordinary accounts manage about 20 outbound adds a day", DOMAIN.md).
     "MIN_DAILY_SAMPLE": 20,
+    # Line numbers kept per counter of each account-day (a flag gets those of its counters); as
+    # EVIDENCE_LOG_RULES["MAX_LINES_PER_FLAG"]. Lower keeps the analysis' per-row cost and memory down.
+    "MAX_LINES_PER_FLAG": 200,
 }
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
 

@@ -137,7 +137,7 @@ def test_a_day_far_above_the_accounts_usual_activity_is_a_spike():
     report = analyse(log.text())
     [flag] = health_flags(report, "health_active_spike")
     assert flag["detail"]["day"] == "2026-11-24" and flag["detail"]["baseline"] == 100.0 and flag["count"] == 400
-    assert flag["line_numbers"] == spike[: settings.EVIDENCE_LOG_RULES["MAX_LINES_PER_FLAG"]]  # capped, count complete
+    assert flag["line_numbers"] == spike[: settings.HEALTH_THRESHOLDS["MAX_LINES_PER_FLAG"]]  # capped, count complete
     assert day_of(report, "wx-1", "2026-11-24")["activity_baseline"] == 100.0
 
 
