@@ -11,7 +11,8 @@ day changes or at the end. A bucket is a flat list (fast to index in the loop):
      day, operator]
 
 Each counter at index k has the line numbers behind it at k + 1 (the first `cap` of them, in a
-compact array, held as its bound `append`: the loop calls it directly). Memory is bounded by accounts x days x (8 x cap) line numbers.
+compact array, held as its bound `append`: the loop calls it directly). Memory is bounded by
+accounts x days x (8 x cap) line numbers.
 
 Days are Asia/Shanghai calendar days: the documented layout's times are local already (the date
 part of the time column); a time with an explicit UTC offset is converted first.
@@ -99,14 +100,14 @@ def _rate(numerator: int, denominator: int, known: bool):
     return round(numerator / denominator, 4) if known and denominator else None
 
 
-def _lines(bucket: list, counters: tuple[int, ...], cap: int) -> tuple[list[int], int]:
-    merged = sorted(n for k in counters for n in bucket[k + 1].__self__)
-    return merged[:cap], sum(bucket[k] for k in counters)
+def _lines(bucket: list, counters: tuple[int, ...]) -> tuple[list[int], int]:
+    # each counter kept its first `cap` lines: a flag over two counters may carry 2 x cap
+    return sorted(n for k in counters for n in bucket[k + 1].__self__), sum(bucket[k] for k in counters)
 
 
-def _flag(rule: str, operator: str, bucket: list, counters: tuple[int, ...], cap: int, value, limit, detail: dict) -> dict:
+def _flag(rule: str, operator: str, bucket: list, counters: tuple[int, ...], value, limit, detail: dict) -> dict:
     """A health flag over the whole day, pointing at the rows behind the numbers."""
-    lines, count = _lines(bucket, counters, cap)
+    lines, count = _lines(bucket, counters)
     start = datetime.combine(datetime.fromisoformat(bucket[DAY]).date(), time.min)
     return {
         "rule": rule, "operator": operator, "window_start": start,
@@ -126,7 +127,6 @@ def health_report(tracker: HealthTracker, *, thresholds: dict | None, mask) -> t
     without thresholds, the metrics only."""
     raise_flags = thresholds is not None
     thresholds = thresholds or {"MIN_DAILY_SAMPLE": 0, "ACTIVITY_BASELINE_MIN_DAYS": 0}
-    cap = tracker.cap
     buckets = sorted(tracker.buckets.values(), key=lambda b: (b[OPERATOR], b[DAY]))
     known = any(b[k] for b in buckets for k in OUTCOMES)
     min_sample = thresholds["MIN_DAILY_SAMPLE"]
@@ -154,7 +154,7 @@ def health_report(tracker: HealthTracker, *, thresholds: dict | None, mask) -> t
             rows.append(m)
 
             def flag(rule, counters, value, limit, _b=b, _who=masked, **detail):
-                flags.append(_flag(rule, _who, _b, counters, cap, value, limit, detail))
+                flags.append(_flag(rule, _who, _b, counters, value, limit, detail))
 
             if not raise_flags:
                 continue

@@ -606,9 +606,11 @@ HEALTH_THRESHOLDS = {
     # A rate is shown from its first event, but flagged only on a day with this many behind it
     # ("ordinary accounts manage about 20 outbound adds a day", DOMAIN.md).
     "MIN_DAILY_SAMPLE": 20,
-    # Line numbers kept per counter of each account-day (a flag gets those of its counters); as
-    # EVIDENCE_LOG_RULES["MAX_LINES_PER_FLAG"]. Lower keeps the analysis' per-row cost and memory down.
-    "MAX_LINES_PER_FLAG": 200,
+    # Line numbers kept per counter of each account-day (a flag gets those of its counters: an
+    # acceptance flag up to 2 x 50). Lower than EVIDENCE_LOG_RULES["MAX_LINES_PER_FLAG"] (200):
+    # every row feeds its account-day's counters, and recording 200 lines per counter cost about a
+    # tenth of the analysis' throughput (benchmarks/evidence_log_analysis.py).
+    "MAX_LINES_PER_FLAG": 50,
 }
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
 
