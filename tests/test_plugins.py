@@ -46,8 +46,8 @@ def test_every_capability_registers_its_guards_listeners_and_panels():
     assert {"appeals.core.notices", "appeals.verification.plugin", "appeals.sla.services", "appeals.surge.services",
             "appeals.recovery.services", "appeals.webhooks.services"} <= listener_modules
     assert [p.name for p in sorted(panels._panels.values(), key=lambda p: p.order)] == [
-        "verification", "recovery-self-check", "evidence", "anomalies", "wecom", "recovery-plan", "precedents",
-        "records-legal-hold",
+        "verification", "recovery-self-check", "evidence", "anomalies", "account-health", "wecom", "recovery-plan",
+        "precedents", "records-legal-hold",
     ]
     for name in ("minor_severity", "no_recent_incident", "applicant_verified", "evidence_complete", "no_risk_flags"):
         assert plugins.auto_resolution_condition(name) is not None, name

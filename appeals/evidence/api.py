@@ -1,7 +1,8 @@
 """REST endpoints of the evidence library, mounted under /api/v1/.
 
 Upload (multipart), list, metadata, delete (drafts only), download / preview / thumbnail,
-checklist, risk flags, anomalous hours and the case bundle. Thin views: selectors read, services write.
+checklist, risk flags, anomalous hours, account health from the operation logs and the case bundle. Thin views:
+selectors read, services write.
 """
 
 import logging
@@ -28,7 +29,7 @@ from appeals.evidence.anomaly import FEATURE_LABELS, FEATURES
 from appeals.evidence.bundle import download_name, evidence_bundle
 from appeals.evidence.files import reject
 from appeals.evidence.models import FILE_TYPE_MIME, AnomalyHour, AnomalyKind, EvidenceItem, EvidenceKind, RiskFlag, RiskRule
-from appeals.evidence.selectors import anomaly_hours, evidence_get, evidence_list, risk_flags
+from appeals.evidence.selectors import anomaly_hours, evidence_get, evidence_list, health_flags, log_health, risk_flags
 from appeals.evidence.uploads import largest_upload
 from appeals.shared.exceptions import NotFound
 from appeals.shared.masking import mask_id_numbers
@@ -91,6 +92,9 @@ class EvidenceOutput(serializers.Serializer):
         kwargs = {"reference": item.appeal.reference, "uuid": item.uuid}
         links = {"self": reverse("api-evidence-detail", kwargs=kwargs, request=request),
                  "download": reverse("api-evidence-download", kwargs=kwargs, request=request)}
+        if item.kind == EvidenceKind.OPERATION_LOG:
+            links["health"] = reverse("api-evidence-health", kwargs={"reference": item.appeal.reference}, request=request) \
+                + f"?evidence={item.uuid}"
         if item.thumbnail_name:
             links["thumbnail"] = reverse("api-evidence-thumbnail", kwargs=kwargs, request=request)
             links["preview"] = reverse("api-evidence-preview", kwargs=kwargs, request=request)
@@ -169,6 +173,67 @@ class AnomalyHourOutput(serializers.ModelSerializer):
 class AnomalyQueryInput(serializers.Serializer):
     operator = serializers.CharField(required=False, max_length=100, help_text="Only this account.")
     min_score = serializers.FloatField(required=False, min_value=0, max_value=1e6, help_text="Only hours scoring at least this.")
+class HealthDayOutput(serializers.Serializer):
+    day = serializers.DateField(help_text="Asia/Shanghai calendar day.")
+    activity = serializers.IntegerField(help_text="Rows of the account that day (daily activity).")
+    requests_sent = serializers.IntegerField(help_text="friend_request_sent and add_friend.")
+    requests_accepted = serializers.IntegerField()
+    messages_sent = serializers.IntegerField(help_text="message_sent, send_message and mass_message.")
+    replies = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+    blocked = serializers.IntegerField()
+    complaints = serializers.IntegerField()
+    acceptance_rate = serializers.FloatField(allow_null=True, help_text="accepted / sent; null: not enough data.")
+    reply_rate = serializers.FloatField(allow_null=True, help_text="replies / messages sent; null: not enough data.")
+    delete_block_rate = serializers.FloatField(
+        allow_null=True, help_text="(deleted + blocked) / (messages + requests sent); null: not enough data.")
+    complaint_rate = serializers.FloatField(
+        allow_null=True, help_text="complaints / (messages + requests sent); null: not enough data.")
+    activity_baseline = serializers.FloatField(
+        allow_null=True, help_text="The account's median day over the log (null: too few days for a spike rule).")
+
+
+class HealthAccountOutput(serializers.Serializer):
+    operator = serializers.CharField(help_text="The account, ID numbers masked.")
+    days = HealthDayOutput(many=True)
+
+
+class LogHealthOutput(serializers.Serializer):
+    evidence = serializers.UUIDField(source="evidence.uuid")
+    status = serializers.CharField(help_text="The analysis: pending, running, done or failed (health only when done).")
+    outcomes_recorded = serializers.SerializerMethodField(
+        help_text="False: the log records no customer outcome (the first layout); the four rates are null.")
+    thresholds = serializers.SerializerMethodField(help_text="HEALTH_THRESHOLDS as applied to this log.")
+    accounts = serializers.SerializerMethodField()
+    flags = serializers.SerializerMethodField(help_text="The health risk flags of this log (rules health_*).")
+
+    def _accounts(self, analysis) -> list[dict]:
+        operator = self.context.get("operator")
+        accounts = analysis.health.get("accounts", [])
+        return [a for a in accounts if a["operator"] == operator] if operator else accounts
+
+    def get_outcomes_recorded(self, analysis) -> bool:
+        return bool(analysis.health.get("outcomes_recorded"))
+
+    def get_thresholds(self, analysis) -> dict[str, float]:
+        return analysis.health.get("thresholds", {})
+
+    @extend_schema_field(HealthAccountOutput(many=True))
+    def get_accounts(self, analysis) -> list[dict]:
+        return HealthAccountOutput(self._accounts(analysis), many=True).data
+
+    @extend_schema_field(RiskFlagOutput(many=True))
+    def get_flags(self, analysis) -> list[dict]:
+        flags = [f for f in self.context["flags"] if f.evidence_id == analysis.evidence_id]
+        operator = self.context.get("operator")
+        if operator:
+            flags = [f for f in flags if f.operator == operator]
+        return RiskFlagOutput(flags, many=True).data
+
+
+class LogHealthQuery(serializers.Serializer):
+    evidence = serializers.UUIDField(required=False, help_text="One operation log of the case.")
+    operator = serializers.CharField(required=False, max_length=100, help_text="One account, as the response names it.")
 
 
 # --- views -------------------------------------------------------------------------------
@@ -323,6 +388,28 @@ class AnomalyHourListView(APIView):
         return Response(AnomalyHourOutput(rows, many=True).data)
 
 
+class LogHealthView(APIView):
+    @extend_schema(
+        operation_id="appeal_evidence_health",
+        summary="Account health from the case's operation logs",
+        description=("Per operation log of the case, per account and Asia/Shanghai day: daily activity, the counts behind "
+                     "the rates and the four rates (acceptance, reply, delete/block, complaint; null = not enough data), "
+                     "the thresholds applied (HEALTH_THRESHOLDS) and the health risk flags with their log lines."),
+        parameters=[LogHealthQuery],
+        responses={200: LogHealthOutput(many=True),
+                   400: OpenApiResponse(description="A bad filter: `fields.evidence` (not a UUID) or `fields.operator` (too long)."),
+                   404: OpenApiResponse(description="No such case for you (another tenant's cases do not exist for you).")},
+        tags=["evidence"],
+    )
+    def get(self, request, reference):
+        appeal = appeal_get(user=request.user, reference=reference)
+        query = LogHealthQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        analyses = log_health(appeal=appeal, evidence_uuid=query.validated_data.get("evidence"))
+        context = {"flags": list(health_flags(appeal=appeal)), "operator": query.validated_data.get("operator")}
+        return Response(LogHealthOutput(analyses, many=True, context=context).data)
+
+
 class CaseBundleView(APIView):
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)
@@ -339,6 +426,7 @@ class CaseBundleView(APIView):
 urlpatterns = [
     path("appeals/<str:reference>/evidence/", EvidenceListCreateView.as_view(), name="api-evidence-list"),
     path("appeals/<str:reference>/evidence/checklist/", EvidenceChecklistView.as_view(), name="api-evidence-checklist"),
+    path("appeals/<str:reference>/evidence/health/", LogHealthView.as_view(), name="api-evidence-health"),
     path("appeals/<str:reference>/evidence/<uuid:uuid>/", EvidenceDetailView.as_view(), name="api-evidence-detail"),
     path("appeals/<str:reference>/evidence/<uuid:uuid>/download/", EvidenceDownloadView.as_view(), name="api-evidence-download"),
     path("appeals/<str:reference>/evidence/<uuid:uuid>/preview/", EvidencePreviewView.as_view(), name="api-evidence-preview"),

@@ -11,11 +11,15 @@ The documented layout (docs: one header row is optional, then one row per action
   delete_account, api_call, export_data, or anything else (login, ...) that needs no permission.
   `platform_ban` (rules["BAN_ACTIONS"]) marks a ban or lock by the platform itself: reported
   as an incident marker (rule platform_ban), one flag per account.
+  Account health (appeals.evidence.health) also reads these events, which need no permission:
+  friend_request_sent (add_friend counts as one), friend_request_accepted, message_sent
+  (send_message and mass_message count as one), message_replied, deleted_by_customer,
+  blocked_by_customer, complaint. The row's operator is the account; target is the customer.
 - Encoding UTF-8 (with or without BOM) or GBK/GB18030; the file may be gzip-compressed.
 
-Rules and thresholds come from settings.EVIDENCE_LOG_RULES. Malformed rows are counted and
+Rules and thresholds come from settings.EVIDENCE_LOG_RULES (health: settings.HEALTH_THRESHOLDS). Malformed rows are counted and
 their line numbers kept; they never stop the analysis. Memory is bounded by the number of
-distinct operators, devices and IPs plus the rows inside one sliding window.
+distinct operators, devices and IPs plus the rows inside one sliding window (health: accounts x days).
 """
 
 import codecs
@@ -28,8 +32,13 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from appeals.evidence.health import HEALTH_ACTIONS, HealthTracker, health_report
 from appeals.shared.masking import mask_id_numbers
 
+# The sensitive-word search is remembered per message text (a regex search costs several times
+# a dict lookup): at most this many distinct messages of at most this many characters.
+MEMO_MESSAGES = 20_000
+MEMO_MESSAGE_CHARS = 200
 COLUMNS = ("time", "operator", "account_type", "action", "target", "message", "ip", "device_id")
 _READ_CHUNK = 1024 * 1024
 
@@ -110,6 +119,7 @@ class LogReport:
     malformed_lines: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     error: str = ""
+    health: dict = field(default_factory=dict)  # per account and day (appeals.evidence.health)
 
 
 class _SlidingWindow:
@@ -211,8 +221,9 @@ class _AddBursts:
         return self.flags
 
 
-def analyse_operation_log(raw, *, rules: dict) -> LogReport:
-    """Read the log once, row by row, and return the flags and the malformed-row report.
+def analyse_operation_log(raw, *, rules: dict, health_thresholds: dict | None = None) -> LogReport:
+    """Read the log once, row by row, and return the flags and the malformed-row report, and
+    the account health metrics (flags for them only when `health_thresholds` is given).
 
     The loop is the hot path (a million rows in seconds): the common case of each rule is
     inlined; only breaches and rare events call out.
@@ -240,19 +251,24 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
     # longest first, so that overlapping words count once; "(?!)" never matches (no words configured)
     pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)")
     search, findall = pattern.search, pattern.findall
+    word_memo: dict[str, tuple] = {}  # message -> the sensitive words in it (bounded: MEMO_*)
     hour = timedelta(hours=1)
     mass_max = rules["MASS_ADD_MAX_PER_HOUR"]
     mass = _AddBursts(mass_max, max_lines)
     mass_step, mass_open = mass.step, mass.open
     sensitive = _SlidingWindow("sensitive_words", timedelta(minutes=1), rules["SENSITIVE_MAX_HITS_PER_MINUTE"], max_lines)
     sensitive_add = sensitive.add
-    # operator -> [devices seen, IPs seen, window of recent adds (time, line)]
+    # operator -> [devices seen, IPs seen, window of recent adds (time, line), health bucket of its current day]
     state: dict[str, list] = {}
     anomalies: dict[str, list] = {}
     denied: dict[tuple[str, str, str], list] = defaultdict(lambda: [0, []])
     fromiso = datetime.fromisoformat
     bad_lines = report.malformed_lines
     rows = malformed = 0
+    health_cap = (health_thresholds or {}).get("MAX_LINES_PER_FLAG", max_lines)
+    health = HealthTracker(health_cap)
+    health_open, health_day, health_kinds = health.open, health.day_of, HEALTH_ACTIONS
+    hday, hday_from, hday_to = None, None, None  # the current row's day (a token) and its bounds
 
     def bad(line: int, reason: str) -> None:
         nonlocal malformed
@@ -293,7 +309,9 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                 if ts != last_ts:  # consecutive rows often share a second: parse once
                     try:
                         t = fromiso(ts)
-                    except ValueError:
+                        if hday_to is None or not hday_from <= t < hday_to:  # account health: another day
+                            hday, hday_from, hday_to = health_day(t)
+                    except (ValueError, TypeError):  # TypeError: naive and UTC-offset times mixed
                         bad(line, "time is not YYYY-MM-DD HH:MM:SS")
                         continue
                     last_ts = ts
@@ -304,7 +322,7 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                     if not operator:
                         bad(line, "operator is empty")
                         continue
-                    st = state[operator] = [{device}, {ip}, deque()]
+                    st = state[operator] = [{device}, {ip}, deque(), None]  # None: its health bucket
                 if device not in st[0] or ip not in st[1]:
                     devices, ips = st[0], st[1]
                     if device not in devices:
@@ -312,6 +330,18 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                             anomalies.setdefault(operator, []).append((line, t, device, ip))
                         devices.add(device)
                     ips.add(ip)
+                # account health: the row's account-and-day bucket; counter k, its lines' append at k + 1
+                hb = st[3]
+                if hb is None or hb[0] is not hday:
+                    hb = st[3] = health_open(operator, hday)
+                n = hb[1] = hb[1] + 1
+                if n <= health_cap:
+                    hb[2](line)
+                if action in health_kinds:
+                    k = health_kinds[action]
+                    n = hb[k] = hb[k] + 1
+                    if n <= health_cap:
+                        hb[k + 1](line)
                 if action in denied_here:
                     entry = denied[(operator, account_type, action)]
                     entry[0] += 1
@@ -326,8 +356,12 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
                         mass_step(operator, window, t, line)
                 if action in ban_actions:
                     bans.setdefault(operator, []).append((line, t, _target))
-                if search(message):
-                    found = findall(message)
+                found = word_memo.get(message)  # most messages repeat (templates, empty): search each once
+                if found is None:
+                    found = tuple(findall(message)) if search(message) else ()
+                    if len(message) <= MEMO_MESSAGE_CHARS and len(word_memo) < MEMO_MESSAGES:
+                        word_memo[message] = found
+                if found:
                     sensitive_add(operator, t, len(found), line, found)
             break
         except csv.Error as exc:
@@ -362,4 +396,6 @@ def analyse_operation_log(raw, *, rules: dict) -> LogReport:
         })
     for flag in flags:
         flag["operator"] = mask_id_numbers(flag["operator"])[:100]
+    report.health, health_flags = health_report(health, thresholds=health_thresholds, mask=mask_id_numbers)
+    flags.extend(health_flags)
     return report

@@ -157,6 +157,10 @@ class LogAnalysis(models.Model):
     # The anomaly detection's summary (appeals.evidence.anomaly): method, accounts, account-hours
     # scored, hours flagged, seconds, error; null until it ran (or when it is switched off).
     anomaly = models.JSONField(null=True, blank=True)
+    # Account health per account and day (appeals.evidence.health): {"outcomes_recorded", "thresholds",
+    # "accounts": [{"operator", "days": [{"day", counters..., rates (None: not enough data)}]}]}
+    health = models.JSONField(_("account health"), default=dict, blank=True,
+                              db_default=models.Value({}, output_field=models.JSONField()))
 
     class Meta:
         verbose_name = _("log analysis")
@@ -174,6 +178,12 @@ class RiskRule(models.TextChoices):
     # An incident marker rather than a behaviour: the platform itself banned or locked (WeCom
     # records 9, 20, 21, converted by appeals.platform).
     PLATFORM_BAN = "platform_ban", _("Ban or lock by the platform")
+    # Account health (appeals.evidence.health); names fit the column's 20 characters.
+    HEALTH_ACCEPT_LOW = "health_accept_low", _("Friend request acceptance rate too low")
+    HEALTH_REPLY_LOW = "health_reply_low", _("Reply rate too low")
+    HEALTH_DELBLOCK_HIGH = "health_delblock_high", _("Delete/block rate too high")
+    HEALTH_COMPLAINTS = "health_complaints", _("Complaints too high")
+    HEALTH_ACTIVE_SPIKE = "health_active_spike", _("Daily activity spike")
 
 
 class RiskFlag(models.Model):

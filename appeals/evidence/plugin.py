@@ -1,4 +1,4 @@
-"""The evidence library's plug-in: the completeness guard on submit, the case-page panels,
+"""The evidence library's plug-in: the completeness guard on submit, the case-page panels (evidence, account health),
 two auto-resolution conditions, the sweep of work a dead worker stranded, and the API routes."""
 
 from django.conf import settings
@@ -22,6 +22,7 @@ def register() -> None:
     register_guard(Action.SUBMIT, services.evidence_complete_guard)
     register_panel("evidence", 30, web.render_evidence_panel)
     register_panel("anomalies", 31, web.render_anomaly_panel)
+    register_panel("account-health", 32, web.render_health_panel)
     plugins.register_step_status("evidence", web.evidence_step_status)
     plugins.register_precedent_signal("risk", selectors.risk_flag_rules)
     plugins.register_auto_resolution_condition("evidence_complete", services.evidence_complete_condition)

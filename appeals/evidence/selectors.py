@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from appeals.core.models import Appeal
 from appeals.core.selectors import appeal_get
-from appeals.evidence.models import AnomalyHour, EvidenceItem, RiskFlag
+from appeals.evidence.models import AnomalyHour, EvidenceItem, EvidenceKind, LogAnalysis, RiskFlag
 from appeals.shared.exceptions import NotFound
 
 
@@ -12,6 +12,7 @@ def evidence_list(*, appeal: Appeal) -> QuerySet[EvidenceItem]:
     return (
         EvidenceItem.objects.filter(appeal=appeal)
         .select_related("uploaded_by", "analysis", "appeal")
+        .defer("analysis__health")  # per account and day: read by log_health only
         .order_by("group", "kind", "uploaded_at", "id")
     )
 
@@ -49,3 +50,17 @@ def risk_flag_rules(appeal_ids: list[int]) -> dict[int, set[str]]:
     for appeal_id, rule in RiskFlag.objects.filter(appeal_id__in=appeal_ids).values_list("appeal_id", "rule").distinct():
         out.setdefault(appeal_id, set()).add(rule)
     return out
+
+
+def log_health(*, appeal: Appeal, evidence_uuid=None) -> QuerySet[LogAnalysis]:
+    """The operation logs of a case with their analyses (account health on each), oldest first;
+    the case was fetched through the user's selector (tenancy)."""
+    qs = (LogAnalysis.objects.filter(evidence__appeal=appeal, evidence__kind=EvidenceKind.OPERATION_LOG)
+          .select_related("evidence", "evidence__appeal").order_by("evidence__uploaded_at", "evidence_id"))
+    if evidence_uuid is not None:
+        qs = qs.filter(evidence__uuid=evidence_uuid)
+    return qs
+
+
+def health_flags(*, appeal: Appeal) -> QuerySet[RiskFlag]:
+    return risk_flags(appeal=appeal).filter(rule__startswith="health_")

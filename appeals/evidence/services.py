@@ -317,7 +317,7 @@ def evidence_analyse_log(*, item_id: int) -> LogAnalysis:
         # A log converted from another shape (evidence_add_converted_log) is read as its derived CSV.
         name = item.preview_name or item.storage_name
         with evidence_storage().open(name, "rb") as fp:
-            report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES)
+            report = analyse_operation_log(fp, rules=settings.EVIDENCE_LOG_RULES, health_thresholds=settings.HEALTH_THRESHOLDS)
     except OSError as exc:
         report = None
         error = f"cannot open the stored log: {exc}"
@@ -336,7 +336,8 @@ def detect_log_anomalies(*, item: EvidenceItem):
     if not config["ENABLED"]:
         return None
     try:
-        with evidence_storage().open(item.storage_name, "rb") as fp:
+        # The same stream the risk rules read: a converted log (WeCom records) as its derived CSV.
+        with evidence_storage().open(item.preview_name or item.storage_name, "rb") as fp:
             return detect_anomalies(fp, rules=settings.EVIDENCE_LOG_RULES, config=config)
     except Exception as exc:
         logger.exception("anomaly detection on evidence %s failed", item.pk)
@@ -383,15 +384,30 @@ def _record_analysis(*, item: EvidenceItem, analysis_pk: int, report, error: str
             analysis.rows_total = report.rows_total
             analysis.rows_malformed = report.rows_malformed
             analysis.malformed_lines = report.malformed_lines
+            analysis.health = report.health
+        if report is None:
+            analysis.health = {}
         _record_anomalies(item=item, analysis=analysis, anomalies=anomalies)
         analysis.finished_at = timezone.now()
         analysis.save()
         audit_object(actor=None, action="evidence.analyse_log", obj=item, after={
             "status": analysis.status, "rows": analysis.rows_total, "malformed": analysis.rows_malformed,
             "flags": len(report.flags) if report else 0, "error": analysis.error[:500],
+            "health": _health_summary(analysis.health, report.flags if report else []),
             **({"anomalies": analysis.anomaly} if analysis.anomaly else {}),
         })
     return analysis
+
+
+def _health_summary(health: dict, flags: list[dict]) -> dict:
+    """What the audit keeps of the account health: sizes and flag counts, not the figures."""
+    counts: dict[str, int] = {}
+    for f in flags:
+        if f["rule"].startswith("health_"):
+            counts[f["rule"]] = counts.get(f["rule"], 0) + 1
+    accounts = health.get("accounts", [])
+    return {"accounts": len(accounts), "account_days": sum(len(a["days"]) for a in accounts),
+            "outcomes_recorded": bool(health.get("outcomes_recorded")), "flags": counts}
 
 
 # --- the sweep of stranded work (Celery beat) ------------------------------------------------

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy
 
 from appeals.core.models import AppealState, Enterprise, IncidentKind, Platform, Role, Severity
 from appeals.core.selectors import reviewers
+from appeals.shared import charts
 from appeals.shared.exceptions import PermissionDenied, ValidationFailed
 from appeals.shared.replica import tolerates_lag
-from appeals.sla import charts
 from appeals.sla.api import csv_response, view_report
 from appeals.sla.calendar_years import calendar_years_overview
 from appeals.sla.reports import BACKLOG_BUCKETS, DASHBOARD_TABLES, TABLES, dashboard_series, parse_filters

@@ -751,6 +751,28 @@ EVIDENCE_ANOMALY = {
     "MAX_LINES_PER_HOUR": 100,
     "ISOLATION_FOREST": {"N_ESTIMATORS": 100, "MAX_SAMPLES": 256, "RANDOM_STATE": 0, "THRESHOLD": 0.62, "MIN_Z": 3.0},
 }
+# Account health from the operation log (appeals.evidence.health), per account and Asia/Shanghai day.
+# Source: DOMAIN.md "Account health metrics": below ~5 % add acceptance the platform silently
+# drops requests; keep delete/block under 10 % a day; complaints matter most. DOMAIN.md gives no
+# figure for the reply rate, the complaint rate or daily activity: those are this desk's policy.
+HEALTH_THRESHOLDS = {
+    "ACCEPTANCE_RATE_MIN": 0.05,  # DOMAIN.md: below ~5 % requests are silently dropped
+    "DELETE_BLOCK_RATE_MAX": 0.10,  # DOMAIN.md: keep deletes + blocks under 10 % a day
+    "COMPLAINT_RATE_MAX": 0.01,  # policy: complaints per customer reached (messages + requests sent)
+    "COMPLAINTS_PER_DAY_MAX": 3,  # policy: "repeated complaints" (DOMAIN.md kind 5): this many in a day flags whatever the rate
+    "REPLY_RATE_MIN": 0.10,  # policy: replies per message sent
+    "ACTIVITY_SPIKE_FACTOR": 3,  # policy: a day above 3x the account's median day is a spike...
+    "ACTIVITY_SPIKE_MIN": 200,  # ...when it holds at least this many actions
+    "ACTIVITY_BASELINE_MIN_DAYS": 3,  # the median needs this many days of the account
+    # A rate is shown from its first event, but flagged only on a day with this many behind it
+    # ("ordinary accounts manage about 20 outbound adds a day", DOMAIN.md).
+    "MIN_DAILY_SAMPLE": 20,
+    # Line numbers kept per counter of each account-day (a flag gets those of its counters: an
+    # acceptance flag up to 2 x 50). Lower than EVIDENCE_LOG_RULES["MAX_LINES_PER_FLAG"] (200):
+    # every row feeds its account-day's counters, and recording 200 lines per counter cost about a
+    # tenth of the analysis' throughput (benchmarks/evidence_log_analysis.py).
+    "MAX_LINES_PER_FLAG": 50,
+}
 # Evidence storage: local files under MEDIA_ROOT by default, S3 when a bucket is configured.
 
 

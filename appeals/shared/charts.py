@@ -1,4 +1,5 @@
-"""Server-rendered SVG charts for the manager's dashboard.
+"""Server-rendered SVG charts: the manager's dashboard (appeals.sla.web), the account health
+on the case page (appeals.evidence.web).
 
 Why SVG from the server and not a JavaScript chart library: the figures are already computed
 by the database (appeals.sla.reports); drawing them as inline SVG needs no script at all, so the
@@ -52,7 +53,13 @@ def _frame(title: str, peak: float, labels: list[str], unit: str) -> tuple[SafeS
     return svg, pw, ph, slot
 
 
-def _wrap(title: str, body: SafeString, kind: str) -> SafeString:
+def _wrap(title: str, body: SafeString, kind: str, desc: str = "") -> SafeString:
+    if desc:
+        return format_html(
+            '<svg class="chart-svg chart-{}" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMidYMid meet">'
+            "<title>{}</title><desc>{}</desc>{}</svg>",
+            kind, title, W, H, title, desc, body,
+        )
     return format_html(
         '<svg class="chart-svg chart-{}" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMidYMid meet">'
         "<title>{}</title>{}</svg>",
@@ -60,14 +67,32 @@ def _wrap(title: str, body: SafeString, kind: str) -> SafeString:
     )
 
 
-def line_chart(*, title: str, labels: list[str], series: list[tuple[str, list]], unit: str = "", peak: float | None = None) -> SafeString:
-    """One line per series over the labels; None is a gap. series: [(name, values)]."""
+THRESHOLD_COLOUR = "#3b4352"  # not a series colour: a threshold is not data
+
+
+def _threshold_lines(thresholds, peak: float, ph: float) -> SafeString:
+    """Dashed horizontal lines at the given values, each labelled at its right end."""
+    lines = []
+    for name, value in thresholds:
+        y = round(TOP + ph - ph * min(value, peak) / peak, 1)
+        lines.append((LEFT, y, W - RIGHT, y, THRESHOLD_COLOUR, name, _fmt(value), W - RIGHT - 2, round(y - 3, 1),
+                      THRESHOLD_COLOUR, name, _fmt(value)))
+    return format_html_join(
+        "", '<line class="threshold" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1.5" stroke-dasharray="5 3">'
+            "<title>{} {}</title></line>"
+            '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="{}">{} {}</text>', lines)
+
+
+def line_chart(*, title: str, labels: list[str], series: list[tuple[str, list]], unit: str = "", peak: float | None = None,
+               thresholds: tuple = (), desc: str = "") -> SafeString:
+    """One line per series over the labels; None is a gap. series: [(name, values)];
+    thresholds: [(name, value)] drawn as dashed lines; desc: the chart's <desc>."""
     values = [v for _name, vs in series for v in vs if v is not None]
     if not labels:
         return mark_safe("")
-    peak = peak or _nice_max(max(values, default=0))
+    peak = peak or _nice_max(max([*values, *(v for _n, v in thresholds)], default=0))
     frame, _pw, ph, slot = _frame(title, peak, labels, unit)
-    parts = [frame]
+    parts = [frame, _threshold_lines(thresholds, peak, ph)]
     for n, (name, vs) in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         points = [(round(LEFT + slot * (i + 0.5), 1), None if v is None else round(TOP + ph - ph * min(v, peak) / peak, 1), v)
@@ -88,18 +113,20 @@ def line_chart(*, title: str, labels: list[str], series: list[tuple[str, list]],
                                          " ".join(f"{x},{y}" for x, y in r)))
         parts.append(format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{} {}: {}</title></circle>',
                                       ((x, y, colour, name, labels[i], _fmt(v)) for i, (x, y, v) in enumerate(points) if v is not None)))
-    return _wrap(title, mark_safe("".join(parts)), "line")  # noqa: S308 - every part is format_html output
+    return _wrap(title, mark_safe("".join(parts)), "line", desc)  # noqa: S308 - every part is format_html output
 
 
-def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list]], unit: str = "", stacked: bool = False) -> SafeString:
-    """Bars per label: grouped side by side, or stacked. series: [(name, values)]."""
+def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list]], unit: str = "", stacked: bool = False,
+              thresholds: tuple = (), desc: str = "") -> SafeString:
+    """Bars per label: grouped side by side, or stacked. series: [(name, values)];
+    thresholds: [(name, value)] drawn as dashed lines; desc: the chart's <desc>."""
     if not labels:
         return mark_safe("")
     if stacked:
         top = max((sum(vs[i] or 0 for _n, vs in series) for i in range(len(labels))), default=0)
     else:
         top = max((v or 0 for _n, vs in series for v in vs), default=0)
-    peak = _nice_max(top)
+    peak = _nice_max(max([top, *(v for _n, v in thresholds)]))
     frame, _pw, ph, slot = _frame(title, peak, labels, unit)
     rects = []
     inner = slot * 0.7
@@ -118,7 +145,7 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list]], 
             if v:
                 rects.append((round(x, 1), round(y, 1), round(max(w - 1, 1), 1), round(h, 1), PALETTE[n % len(PALETTE)], name, label, _fmt(v)))
     body = format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</title></rect>', rects)
-    return _wrap(title, format_html("{}{}", frame, body), "bar")
+    return _wrap(title, format_html("{}{}{}", frame, body, _threshold_lines(thresholds, peak, ph)), "bar", desc)
 
 
 def legend(names: list[str]) -> SafeString:
