@@ -12,7 +12,7 @@ from appeals.core.services import appeals as svc
 from tests import builders, factories
 from tests.api.conftest import client_for
 
-_SEED = importlib.import_module("appeals.migrations.0031_recovery_plans").seed
+_SEED = importlib.import_module("appeals.migrations.0028_recovery_plans").seed
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0024_outcome_codes'),
+        ('appeals', '0031_webhooks'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ import appeals.shared.secrets
 
 
 class Migration(migrations.Migration):
-    dependencies = [("appeals", "0031_recovery_plans"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+    dependencies = [("appeals", "0028_recovery_plans"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
 
     operations = [
         migrations.AddField(

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0028_sms_providers'),
+        ('appeals', '0029_sms_providers'),
     ]
 
     operations = [

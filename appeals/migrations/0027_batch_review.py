@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0030_log_anomalies'),
+        ('appeals', '0026_log_anomalies'),
     ]
 
     operations = [

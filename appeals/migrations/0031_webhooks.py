@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0026_intake'),
+        ('appeals', '0030_intake'),
     ]
 
     operations = [

@@ -122,7 +122,7 @@ def unseed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0032_batch_review'),
+        ('appeals', '0027_batch_review'),
     ]
 
     operations = [
