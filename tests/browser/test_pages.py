@@ -70,6 +70,9 @@ DATA_PATTERNS = [
     r"\bAP-\d{4}-\d{6}\b",  # references
     r"\b[0-9a-f]{12,}\b",  # SHA-256 digests, tokens
     r"\bSHA-256\b",
+    r"\bHMAC-SHA256\b",  # the webhook signature's algorithm
+    r"\bww[0-9a-f]{8,}\b",  # a WeCom corp id (the example in the connection form)
+    r"\b(?:GET|POST|PATCH|PUT|DELETE)?\s*/api/v1/[\w/{}.-]*",  # API paths the pages document
     r"\bwx-\d+\b",  # account ids
     r"\.(?:png|jpe?g|webp|pdf|csv|gz|zip)\b",  # file name extensions
 ]
@@ -80,6 +83,8 @@ PRODUCT_WORDS = {
     "English",
     # the SMS providers' own names for their key IDs (the SMS provider keys page)
     "SecretId", "AccessKeyId",
+    # WeCom's admin console calls the app's key "Secret" in Chinese too; URLs must be https
+    "Secret", "https", "HTTPS",
 }
 
 
@@ -238,12 +243,15 @@ def _seed_desk(settings, tmp_path):
             ("case-approved", case(approved)),
             ("local-inbox", "/dev/inbox/"),
             ("forbidden", "/manager/"),
+            ("wecom-connection", "/platform/wecom/"),
+            ("webhooks", "/webhooks/"),
         ],
         "reviewer-1": [
             ("queue-first", "/queues/first/"),
             ("case-first-review", case(first)),
             ("all-cases", "/appeals/"),
             ("surge-list", "/surge/"),
+            ("batch-review", "/batch/"),
         ],
         "reviewer-2": [
             ("queue-second", "/queues/second/"),
@@ -256,6 +264,10 @@ def _seed_desk(settings, tmp_path):
             ("surge-detail", f"/surge/{alert.pk}/"),
             ("surge-settings", "/surge/settings/"),
             ("sms-provider-keys", "/manager/sms-providers/"),
+            ("service-accounts", "/manager/service-accounts/"),
+            ("recovery-templates", "/recovery/templates/"),
+            ("recovery-template-new", "/recovery/templates/new/"),
+            ("webhooks-platform", "/webhooks/"),
         ],
     }
     allowed = {"admin-a", "reviewer-1", "reviewer-2", "manager"}
