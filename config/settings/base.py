@@ -296,6 +296,11 @@ SPECTACULAR_SETTINGS = {
         "MessageChannelEnum": "appeals.notifications.models.MessageChannel",
         "WebhookEventTypeEnum": "appeals.webhooks.models.WebhookEventType",
         "DeliveryOutcomeEnum": "appeals.webhooks.models.DeliveryOutcome",
+        "PullStateEnum": "appeals.platform.models.PullState",
+        "BatchGroupStateEnum": "appeals.batch.models.GroupState",
+        "BatchRecommendationEnum": "appeals.batch.models.Recommendation",
+        "BatchMemberStatusEnum": "appeals.batch.models.MemberStatus",
+        "RecoveryAnchorEnum": "appeals.recovery.models.Anchor",
     },
 }
 
