@@ -78,7 +78,7 @@ DATA_PATTERNS = [
 ]
 PRODUCT_WORDS = {
     # file formats and units
-    "API", "CSV", "PDF", "ZIP", "PNG", "JPEG", "JPG", "WEBP", "KB", "MB", "GB",
+    "API", "CSV", "PDF", "ZIP", "PNG", "JPEG", "JPG", "WEBP", "JSON", "XLSX", "KB", "MB", "GB",
     # the language switcher names English in English
     "English",
     # the SMS providers' own names for their key IDs (the SMS provider keys page)
