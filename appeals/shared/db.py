@@ -137,8 +137,11 @@ def prepared_values(queryset, names: tuple[str, ...]) -> list[dict]:
             cursor.execute(sql, params, prepare=True)
             result = cursor.fetchall()
         if conn.queries_logged:
-            conn.queries_log.append({"sql": sql % tuple(map(repr, params)) if params else sql,
-                                     "time": f"{time.monotonic() - started:.3f}"})
+            try:
+                shown = sql % tuple(map(repr, params)) if params else sql
+            except (TypeError, ValueError):  # a literal % the parameters do not account for
+                shown = f"{sql} -- params {params!r}"
+            conn.queries_log.append({"sql": shown, "time": f"{time.monotonic() - started:.3f}"})
         return result
 
     run = execute
