@@ -17,12 +17,24 @@ from appeals.shared.db import prepared_values
 from appeals.shared.exceptions import NotFound
 
 
-def _tenant_filter(qs: QuerySet, user, field: str = "enterprise_id") -> QuerySet:
+def tenant_scope(user) -> tuple:
+    """What this user's reads are scoped to, as every value the tenant filter is built from:
+    ("enterprise", id) for an enterprise admin, ("desk",) for desk staff, ("none",) otherwise.
+    A statement compiled for one scope is the statement of every user with the same scope."""
     if not user or not user.is_authenticated or not user.is_active:
-        return qs.none()
+        return ("none",)
     if user.is_enterprise_admin:
-        return qs.filter(**{field: user.enterprise_id})
+        return ("enterprise", user.enterprise_id)
     if user.is_desk:
+        return ("desk",)
+    return ("none",)
+
+
+def _tenant_filter(qs: QuerySet, user, field: str = "enterprise_id") -> QuerySet:
+    scope = tenant_scope(user)
+    if scope[0] == "enterprise":
+        return qs.filter(**{field: scope[1]})
+    if scope[0] == "desk":
         return qs
     return qs.none()
 
@@ -90,10 +102,16 @@ def appeal_list_for(user) -> QuerySet[Appeal]:
     return qs.order_by("-created_at", "-id")
 
 
-def appeal_list_page(filtered: QuerySet[Appeal], bottom: int, top: int) -> list[dict]:
+def appeal_list_page(filtered: QuerySet[Appeal], bottom: int, top: int, *, unfiltered_for=None) -> list[dict]:
     """A slice of the list (already scoped, filtered and ordered) read with its joins in one
-    query, a prepared statement on PostgreSQL (its plan costs more than its run)."""
-    return prepared_values(filtered.values("pk", *APPEAL_LIST_VALUES)[bottom:top], ("pk", *APPEAL_LIST_VALUES))
+    query, a prepared statement on PostgreSQL (its plan costs more than its run).
+
+    `unfiltered_for`: the user, when `filtered` is `appeal_list_for(user)` as it is (no filter,
+    no search): the statement is then determined by the user's tenant scope and the slice, and
+    its compiled SQL is kept per process (prepared_values' memo) instead of compiled per request."""
+    memo = None if unfiltered_for is None else ("appeal-list", tenant_scope(unfiltered_for), bottom, top)
+    return prepared_values(lambda: filtered.values("pk", *APPEAL_LIST_VALUES)[bottom:top], ("pk", *APPEAL_LIST_VALUES),
+                           memo=memo, using=filtered.db)
 
 
 def appeal_list_rows(ids: list[int]) -> dict[int, dict]:

@@ -79,17 +79,26 @@ class CappedCountPaginator(DjangoPaginator):
 
     count_exact = True
 
+    def __init__(self, object_list, per_page, *args, count_key: tuple | None = None, **kwargs):
+        # count_key: a key that determines the list's query completely (as prepared_values' memo
+        # does); a remembered estimate is then found without compiling the count's SQL.
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.count_key = count_key
+
     @cached_property
     def count(self) -> int:
         limit = getattr(settings, "PAGINATION_EXACT_COUNT_LIMIT", 1000)
         queryset = self.object_list
         if not hasattr(queryset, "query"):
             return len(queryset)
-        try:
-            sql, params = queryset.order_by().query.sql_with_params()
-        except EmptyResultSet:  # a filter that can match nothing (no tenant, an empty search)
-            return 0
-        key = (queryset.db, limit, sql, tuple(map(str, params)))
+        if self.count_key is not None:
+            key = (queryset.db, limit, "key", self.count_key)
+        else:
+            try:
+                sql, params = queryset.order_by().query.sql_with_params()
+            except EmptyResultSet:  # a filter that can match nothing (no tenant, an empty search)
+                return 0
+            key = (queryset.db, limit, sql, tuple(map(str, params)))
         remembered = _remembered_estimate(key)
         if remembered is not None:
             self.count_exact = False
@@ -128,11 +137,12 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def page_of(self, queryset, request, view=None) -> Page:
+    def page_of(self, queryset, request, view=None, *, count_key: tuple | None = None) -> Page:
         """DRF's paginate_queryset without reading the page: the Page, its object_list still a
-        lazy slice, so the caller may read the same slice of another queryset instead."""
+        lazy slice, so the caller may read the same slice of another queryset instead.
+        `count_key`: see CappedCountPaginator."""
         self.request = request
-        paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        paginator = self.django_paginator_class(queryset, self.get_page_size(request), count_key=count_key)
         page_number = self.get_page_number(request, paginator)
         try:
             self.page = paginator.page(page_number)

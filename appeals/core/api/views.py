@@ -200,11 +200,15 @@ class AppealViewSet(viewsets.GenericViewSet):
         # A page near the top (the common case) is one query: the joined rows, ordered and sliced
         # by the list's index. A deep page reads its ids first (an index-only walk past the
         # offset), then the joined rows of those ids.
+        # The plain list (no filter, no search: most requests) is the same statement for every
+        # user of a tenant scope, compiled once per process (selectors.appeal_list_page).
+        unfiltered = self._unfiltered()
         filtered = self.filter_queryset(selectors.appeal_list_for(request.user))
-        page = self.paginator.page_of(filtered.values_list("pk", flat=True), request, self)
+        page = self.paginator.page_of(filtered.values_list("pk", flat=True), request, self,
+                                      count_key=("appeal-list", selectors.tenant_scope(request.user)) if unfiltered else None)
         bottom, top = page.object_list.query.low_mark, page.object_list.query.high_mark
         if top is not None and top <= settings.PAGINATION_SINGLE_QUERY_DEPTH:
-            rows = selectors.appeal_list_page(filtered, bottom, top)
+            rows = selectors.appeal_list_page(filtered, bottom, top, unfiltered_for=request.user if unfiltered else None)
         else:
             ids = list(page.object_list)
             by_id = selectors.appeal_list_rows(ids)
@@ -212,9 +216,12 @@ class AppealViewSet(viewsets.GenericViewSet):
         page.object_list = rows  # what has_next() looks at past an estimated count: not read again
         return self.get_paginated_response(s.appeal_list_rows_output(rows))
 
+    def _unfiltered(self) -> bool:
+        return not any(name in self.request.query_params for name in AppealFilter.base_filters)
+
     def filter_queryset(self, queryset):
         # No filter asked for (the plain list, most requests): skip building the filter form.
-        if self.action == "list" and not any(name in self.request.query_params for name in AppealFilter.base_filters):
+        if self.action == "list" and self._unfiltered():
             return queryset
         return super().filter_queryset(queryset)
 
