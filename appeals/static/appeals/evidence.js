@@ -47,14 +47,15 @@
         succeeded += 1;
       } else {
         li.className = "error";
-        var reasons = body.fields && body.fields.file ? body.fields.file.join(" ") : (body.detail || xhr.statusText);
+        var reasons = body.fields && body.fields.file ? body.fields.file.join(" ")
+          : (body.detail || form.dataset.uploadFailed + " (HTTP " + xhr.status + ")");
         note.textContent = " ✘ " + reasons;
       }
       done();
     });
     xhr.addEventListener("error", function () {
       li.className = "error";
-      note.textContent = " ✘ network error";
+      note.textContent = " ✘ " + form.dataset.networkError;
       done();
     });
     pending += 1;
