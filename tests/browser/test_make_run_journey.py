@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests import builders
-from tests.browser.test_lifecycle import CHROMIUM_ARGS, PASSWORD
+from tests.browser.test_lifecycle import CHROMIUM_ARGS, PASSWORD, _log_in
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
@@ -67,12 +67,17 @@ def make_run(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button.primary")
-    expect(page.locator(".who")).to_have_text(username)
+def _review(page, base, username, queue, reference, decision, comment, expected_state, outcome=None):
+    """Sign in as a reviewer, claim the case from the queue, decide it, sign out."""
+    _log_in(page, base, username)
+    page.goto(f"{base}/queues/{queue}/")
+    page.locator("tr", has=page.locator(f"a:text-is('{reference}')")).locator(f"button[value=claim_{queue}]").click()
+    page.check(f"#action-decision input[value={decision}]")
+    if outcome:
+        page.select_option("#action-decision select[name=outcome_code]", outcome)
+    page.fill("#action-decision textarea[name=comment]", comment)
+    page.click("#action-decision button[type=submit]")
+    expect(page.locator("h1 .state")).to_have_text(expected_state)
 
 
 def test_a_new_user_reaches_a_decision_on_make_run_at_another_port(make_run, tmp_path):
@@ -134,23 +139,9 @@ def test_a_new_user_reaches_a_decision_on_make_run_at_another_port(make_run, tmp
             expect(page.locator("h1 .state")).to_have_text("初审")
             page.click("form.logout button")
 
-            _log_in(page, base, "reviewer-1")
-            page.goto(f"{base}/queues/first/")
-            page.locator("tr", has=page.locator(f"a:text-is('{reference}')")).locator("button[value=claim_first]").click()
-            page.check("#action-decision input[value=recommend_approve]")
-            page.fill("#action-decision textarea[name=comment]", "材料齐全，建议解封。")
-            page.click("#action-decision button[type=submit]")
-            expect(page.locator("h1 .state")).to_have_text("复审")
+            _review(page, base, "reviewer-1", "first", reference, "recommend_approve", "材料齐全，建议解封。", "复审")
             page.click("form.logout button")
-
-            _log_in(page, base, "reviewer-2")
-            page.goto(f"{base}/queues/second/")
-            page.locator("tr", has=page.locator(f"a:text-is('{reference}')")).locator("button[value=claim_second]").click()
-            page.check("#action-decision input[value=approve]")
-            page.select_option("#action-decision select[name=outcome_code]", "restored")
-            page.fill("#action-decision textarea[name=comment]", "同意解封。")
-            page.click("#action-decision button[type=submit]")
-            expect(page.locator("h1 .state")).to_have_text("已批准")
+            _review(page, base, "reviewer-2", "second", reference, "approve", "同意解封。", "已批准", outcome="restored")
             page.screenshot(path=str(tmp_path / "make-run-decided-phone-zh.png"), full_page=True)
         finally:
             browser.close()

@@ -37,7 +37,7 @@ from appeals.surge.policy import surge_policy
 from appeals.surge.rule import surge_rule
 from appeals.surge.slices import ALL_SLICE
 from tests import builders, factories
-from tests.browser.test_lifecycle import CHROMIUM_ARGS, PASSWORD, PHONE
+from tests.browser.test_lifecycle import CHROMIUM_ARGS, PHONE, _log_in
 from tests.evidence import files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,14 +275,6 @@ def _seed_desk(settings, tmp_path):
 
 
 # --- the browser ---------------------------------------------------------------------------------
-
-
-def _log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button.primary")
-    expect(page.locator(".who")).to_have_text(username)
 
 
 def _context(browser, base, language):
