@@ -200,6 +200,28 @@ def _reset_redis() -> None:
 # --- a real Celery worker ---------------------------------------------------------------------
 
 
+@pytest.fixture
+def private_broker_queue(request, settings):
+    """A notifications queue and broker key prefix of this test module's own, as (queue, prefix)
+    (tests/verification/workers.py `private_broker`), for tests that start their own workers."""
+    from tests.verification.workers import private_broker
+
+    with private_broker(settings, request.module.__name__.removeprefix("tests.").replace(".", "-")) as pair:
+        yield pair
+
+
+@pytest.fixture
+def queue(private_broker_queue):
+    """The private queue's name: what the test's own workers consume."""
+    return private_broker_queue[0]
+
+
+@pytest.fixture
+def broker_prefix(private_broker_queue):
+    """The private broker key prefix: give it to the test's workers as CELERY_BROKER_KEYPREFIX."""
+    return private_broker_queue[1]
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
     """A real SMTP server on 127.0.0.1 (ephemeral port); the celery_worker process mails to it."""

@@ -27,7 +27,7 @@ from tests import builders, factories
 from tests.conftest import wait_for
 from tests.smtp import LoopbackSMTP
 from tests.verification.servers import FakeAlibabaSms
-from tests.verification.workers import Worker
+from tests.verification.workers import Worker, reset_broker_pools
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.slow]
 
@@ -72,16 +72,6 @@ class OwnRedis:
         self.proc = None
 
 
-def _reset_broker_pools():
-    from kombu import pools
-
-    from config.celery import app
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def redis_at(settings):
     """Point this process's cache, surge counters and Celery broker at `url`."""
@@ -94,11 +84,11 @@ def redis_at(settings):
         settings.CELERY_BROKER_URL = url
         settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}  # the configured backend
         settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "QUEUE": queue}
-        _reset_broker_pools()
+        reset_broker_pools()
         app.conf.broker_url = url
 
     yield point
-    _reset_broker_pools()
+    reset_broker_pools()
     app.conf.broker_url = original_broker
 
 

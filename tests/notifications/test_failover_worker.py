@@ -21,35 +21,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytes
 COOL_DOWN = 5.0  # long enough that no probe falls among the six messages sent while Tencent is down
 
 
-def _reset_broker_pools():
-    from kombu import pools
-
-    from config.celery import app
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def private_queue(settings):
-    """A queue and broker key prefix of this test's own, so only its worker takes the tasks."""
-    from config.celery import app
-
-    prefix = f"smsfail-{settings.DATABASES['default']['NAME']}:"
-    name = f"sms-failover-{settings.DATABASES['default']['NAME']}"
-    original = dict(app.conf.broker_transport_options or {})
-    _reset_broker_pools()
-    app.conf.broker_transport_options = {**original, "global_keyprefix": prefix}
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "QUEUE": name}
-    yield name, prefix
-    _reset_broker_pools()
-    app.conf.broker_transport_options = original
-
-
-@pytest.fixture
-def failover_worker(private_queue, tencent, alibaba):
-    name, prefix = private_queue
+def failover_worker(private_broker_queue, tencent, alibaba):
+    name, prefix = private_broker_queue
     worker = Worker(queue=name, tag="sms-failover", extra_env={
         "CELERY_BROKER_KEYPREFIX": prefix,
         "SMS_BACKEND": "appeals.notifications.sms.backends.failover.SmsBackend",

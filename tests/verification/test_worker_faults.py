@@ -26,7 +26,7 @@ from tests.conftest import wait_for
 from tests.sla.conftest import file_case
 
 from .servers import FakeAlibabaSms, LoopbackMailRelay
-from .workers import Worker
+from .workers import Worker, reset_broker_pools
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.slow]
 
@@ -36,53 +36,6 @@ def provider():
     server = FakeAlibabaSms().start()
     yield server
     server.stop()
-
-
-def _reset_broker_pools():
-    from kombu import pools
-
-    from config.celery import app
-
-    pools.reset()  # closes and forgets every pooled connection and producer
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_prefix(settings):
-    """A private key prefix on the shared Redis for this test and its workers.
-
-    The fault workers run with a 6 s visibility timeout; under their own prefix it can
-    only ever restore their own unacknowledged messages, never another test's.
-    """
-    from config.celery import app
-
-    prefix = f"faults-{settings.DATABASES['default']['NAME']}:"
-    original = dict(app.conf.broker_transport_options or {})
-    _reset_broker_pools()
-    app.conf.broker_transport_options = {**original, "global_keyprefix": prefix}
-    yield prefix
-    _reset_broker_pools()
-    app.conf.broker_transport_options = original
-
-
-@pytest.fixture
-def queue(settings, broker_prefix):
-    name = f"notifications-faults-{settings.DATABASES['default']['NAME']}"
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "QUEUE": name}
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(name) if _queue_exists(conn, name) else None
-    return name
-
-
-def _queue_exists(conn, name) -> bool:
-    try:
-        conn.default_channel.queue_declare(name, passive=True)
-        return True
-    except Exception:
-        return False
 
 
 @pytest.fixture
@@ -129,12 +82,12 @@ def broker_unreachable():
     from config.celery import app
 
     good = app.conf.broker_url
-    _reset_broker_pools()
+    reset_broker_pools()
     app.conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
     try:
         yield
     finally:
-        _reset_broker_pools()
+        reset_broker_pools()
         app.conf.broker_url = good
 
 

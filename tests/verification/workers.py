@@ -6,6 +6,7 @@ worker of the session takes the tasks) and short, consistent time limits:
 task time limit < send lease < broker visibility timeout.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +27,49 @@ FAULT_LIMITS = {
     "NOTIFICATIONS_SWEEP_AFTER": "1",
     "NOTIFICATIONS_BACKOFF_BASE": "0.5",
 }
+
+
+def reset_broker_pools() -> None:
+    """Forget this process's pooled broker connections and producers, so the next publish uses
+    the broker URL and options as they are now."""
+    from kombu import pools
+
+    from config.celery import app
+
+    pools.reset()  # closes and forgets every pooled connection and producer
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextlib.contextmanager
+def private_broker(django_settings, tag: str):
+    """A notifications queue and a broker key prefix of the test's own on the shared Redis,
+    yielded as (queue, prefix); the queue starts empty.
+
+    Give the prefix to the test's workers (CELERY_BROKER_KEYPREFIX): their short visibility
+    timeout can then only ever restore their own unacknowledged messages, never another
+    test's, and no other worker of the session takes their tasks.
+    """
+    from config.celery import app
+
+    database = django_settings.DATABASES["default"]["NAME"]
+    queue, prefix = f"{tag}-{database}", f"{tag}-{database}:"
+    original = dict(app.conf.broker_transport_options or {})
+    reset_broker_pools()
+    app.conf.broker_transport_options = {**original, "global_keyprefix": prefix}
+    django_settings.NOTIFICATIONS = {**django_settings.NOTIFICATIONS, "QUEUE": queue}
+    with app.connection_for_write() as conn:
+        try:
+            conn.default_channel.queue_declare(queue, passive=True)
+        except Exception:  # not declared yet: nothing to purge
+            pass
+        else:
+            conn.default_channel.queue_purge(queue)
+    try:
+        yield queue, prefix
+    finally:
+        reset_broker_pools()
+        app.conf.broker_transport_options = original
 
 
 class Worker:

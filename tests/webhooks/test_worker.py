@@ -30,46 +30,6 @@ WORKER_ENV = {
 }
 
 
-def _reset_broker_pools():
-    from kombu import pools
-
-    from config.celery import app
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_prefix(settings):
-    """A private key prefix on the shared Redis (the workers' 6 s visibility timeout only ever
-    restores their own tasks), as tests/verification/test_worker_faults.py does."""
-    from config.celery import app
-
-    prefix = f"webhooks-{settings.DATABASES['default']['NAME']}:"
-    original = dict(app.conf.broker_transport_options or {})
-    _reset_broker_pools()
-    app.conf.broker_transport_options = {**original, "global_keyprefix": prefix}
-    yield prefix
-    _reset_broker_pools()
-    app.conf.broker_transport_options = original
-
-
-@pytest.fixture
-def queue(settings, broker_prefix):
-    name = f"webhooks-{settings.DATABASES['default']['NAME']}"
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "QUEUE": name}
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        try:
-            conn.default_channel.queue_declare(name, passive=True)
-            conn.default_channel.queue_purge(name)
-        except Exception:  # not declared yet: nothing to purge
-            pass
-    return name
-
-
 @pytest.fixture
 def webhook_workers(queue, broker_prefix, loopback_webhooks):
     started = []
