@@ -23,7 +23,8 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback import LoopbackJSONServer
 
 SECRET_ID = "AKIDtest-stand-in"
 SECRET_KEY = "tencent-test-secret-never-used-elsewhere"
@@ -63,7 +64,7 @@ _AUTH = re.compile(r"^TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d
 _MOBILE = re.compile(r"^\+861[3-9]\d{9}$")
 
 
-class FakeTencentSms:
+class FakeTencentSms(LoopbackJSONServer):
     def __init__(self, port: int = 0):
         self.sent: list[dict] = []  # every SendSms taken, in order
         self.requests: list[dict] = []  # every request (action, headers, body)
@@ -73,44 +74,11 @@ class FakeTencentSms:
         self.record_then_hang = False
         self.receipts = True
         self.lock = threading.Lock()
-        fake = self
+        super().__init__(port)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                answer = fake.handle(dict(self.headers.items()), body)
-                if answer is None:
-                    return  # hung up
-                data = json.dumps({"Response": answer}, ensure_ascii=False).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, headers: dict, body: bytes):
+        answer = self.handle(headers, body)
+        return None if answer is None else (200, {"Response": answer})
 
     def session_contexts(self) -> set[str]:
         return {m["SessionContext"] for m in self.sent}

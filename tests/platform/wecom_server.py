@@ -18,14 +18,16 @@ import threading
 import time
 import uuid
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from tests.loopback import LoopbackServer
 
 DAY = 86400
 LIST_PATHS = {"/cgi-bin/security/member_oper_log/list": "member", "/cgi-bin/security/admin_oper_log/list": "admin"}
 
 
-class WeComStandIn:
+class WeComStandIn(LoopbackServer):
     def __init__(self, *, corp_id="ww-standin", corp_secret="standin-secret", host="127.0.0.1", port=0,
                  page_size=400, token_ttl=7200, rate_limit=600, rate_window=60.0, now=time.time):
         self.corps = {corp_id: corp_secret}
@@ -74,9 +76,7 @@ class WeComStandIn:
                     return
                 self._answer(standin.list(kind, query.get("access_token", ""), body))
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler, host, port)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -84,14 +84,6 @@ class WeComStandIn:
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- data and faults ------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, quote
 
 from aiosmtpd.controller import Controller
 
+from tests.loopback import LoopbackJSONServer
+
 
 class _Collector:
     def __init__(self):
@@ -58,7 +60,7 @@ def expected_signature(method: str, params: dict, secret: str) -> str:
     return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
 
 
-class FakeAlibabaSms:
+class FakeAlibabaSms(LoopbackJSONServer):
     """Checks each request's signature and answers like dysmsapi (SendSms, QuerySendDetails).
 
     `script` is a list of error codes to answer to the next SendSms calls in order (then OK);
@@ -66,6 +68,7 @@ class FakeAlibabaSms:
     slow provider: a worker can be killed while it waits).
     """
 
+    CONTENT_TYPE = "application/json;charset=utf-8"
     KEY_ID = "LTAI-test-key"
     SECRET = "test-secret-never-used-elsewhere"
 
@@ -77,41 +80,10 @@ class FakeAlibabaSms:
         self.received = threading.Event()
         self.lock = threading.Lock()
         self.nonces: set[str] = set()
-        fake = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                params = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
-                status, body = fake.handle("POST", params)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client (a worker we killed) is gone
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, headers: dict, body: bytes):
+        return self.handle("POST", dict(parse_qsl(body.decode(), keep_blank_values=True)))
 
     def _error(self, status, code, message):
         return status, {"Code": code, "Message": message, "RequestId": uuid.uuid4().hex}
