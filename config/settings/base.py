@@ -398,14 +398,14 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO").strip().upper()},
     "loggers": {
         # At DEBUG these print signed requests and presigned URLs: warnings only, whatever LOG_LEVEL says.
         **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
         # httpx logs every request's URL at INFO: WeCom's carry corpsecret= and access_token=.
         **{name: {"level": "WARNING"} for name in ("httpx", "httpcore")},
         # Login protection logs every attempt at INFO; failures and lockouts are WARNING (and audited).
-        "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
+        "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING").strip().upper()},
         # pikepdf announces its logger bridge at INFO on import.
         "pikepdf": {"level": "WARNING"},
     },
