@@ -29,3 +29,21 @@ def startup_checks_or_exit(process: str) -> None:
         for error in errors:
             print(f"{process} refuses to start: {error}", file=sys.stderr, flush=True)
         raise SystemExit(1)
+
+
+
+def warm_up() -> None:
+    """What every process serving requests would otherwise do on its first request, done once
+    in a master that forks them (gunicorn's preload_app): import the URLconf, hence every view,
+    and load the translation catalogues. Opens no connection, and closes any database
+    connection opened so far, so that no forked worker shares a socket with another."""
+    from django.conf import settings
+    from django.db import connections
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    get_resolver().url_patterns  # noqa: B018 - the attribute's lookup imports the views
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("")
+    connections.close_all()

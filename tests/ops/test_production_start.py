@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.core import checks
 from django.core.management import CommandError, call_command
+from django.db import connection
 from moto.server import ThreadedMotoServer
 
 from config import environment
@@ -190,6 +192,61 @@ def test_gunicorn_refuses_to_start_without_its_bucket(s3_endpoint):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert f"gunicorn refuses to start: appeals.E501: evidence bucket '{bucket}' does not exist" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a shared PostgreSQL database")
+def test_gunicorn_workers_fork_from_the_preloaded_master_and_serve_while_recycled(db, s3_endpoint, tmp_path):
+    """gunicorn.conf.py preloads the app (config.startup.warm_up) and recycles each worker after
+    GUNICORN_MAX_REQUESTS: the workers forked again and again from that master answer probes and
+    database reads side by side, none inheriting a connection another uses."""
+    port = _free_port()
+    database = settings.DATABASES["default"]  # the test database (the `db` fixture set it up)
+    env = _production_env(
+        DATABASE_URL=f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        REDIS_URL=settings.REDIS_URL, CACHE_KEY_PREFIX=f"preload-{port}", GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2", GUNICORN_MAX_REQUESTS="5", LOG_LEVEL="info", AWS_AUTO_CREATE_BUCKET="true",
+        **_s3_env(s3_endpoint, f"preload-{secrets.token_hex(4)}"),
+    )
+    log = open(tmp_path / "gunicorn.log", "w+")
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "config.wsgi"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+            try:
+                _get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                time.sleep(0.3)
+        answers = []
+
+        def client(k):
+            for i in range(15):
+                if (i + k) % 2:
+                    status, _headers, body = _get(f"http://127.0.0.1:{port}/healthz")
+                    answers.append(("probe", status, '"ok"' in body))
+                else:  # a token looked up in the database (a prepared statement on the worker's connection)
+                    status, _headers, body = _get(f"http://127.0.0.1:{port}/api/v1/appeals/",
+                                                  Authorization=f"Token {secrets.token_hex(32)}")
+                    answers.append(("api", status, '"code"' in body or "detail" in body))
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    text = (tmp_path / "gunicorn.log").read_text()
+    assert len(answers) == 60, text[-3000:]
+    assert {(kind, status, ok) for kind, status, ok in answers} == {("probe", 200, True), ("api", 401, True)}, answers
+    # Recycled many times over (5 requests a worker), each new worker forked from the same master.
+    assert text.count("Autorestarting worker after current request") >= 6, text[-3000:]
+    assert text.count("Booting worker") >= 8, text[-3000:]
+    assert "Traceback" not in text, text[-3000:]
 
 
 # --- scripts/serve.sh: the documented start, on a fresh database ---------------------------------------
