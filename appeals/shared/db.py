@@ -17,6 +17,7 @@ committed, and calling it inside another transaction is a bug that fails loudly
 - Views never open a transaction around a service (ATOMIC_REQUESTS is off).
 """
 
+import datetime as dt
 import functools
 import logging
 import random
@@ -126,6 +127,19 @@ def _compiled(queryset, memo: tuple | None) -> tuple[str, tuple]:
     return sql, params
 
 
+_TIMESTAMPTZ_OID = 1184
+
+
+@functools.cache
+def _native_timestamptz_loader():
+    """psycopg's own timestamptz text loader (compiled when psycopg[binary] or [c] is installed):
+    aware datetimes in the session's zone."""
+    import psycopg
+    from psycopg.pq import Format
+
+    return psycopg.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
+
+
 def prepared_values(queryset, names: tuple[str, ...], *, memo: tuple | None = None, params: tuple | None = None,
                     using: str = "default") -> list[dict]:
     """The rows of `queryset` (a `.values(*names)` slice) as dicts, run on PostgreSQL as a prepared
@@ -175,9 +189,16 @@ def prepared_values(queryset, names: tuple[str, ...], *, memo: tuple | None = No
         # explicit prepare=True below through.
         conn.connection.prepare_threshold = 1 << 30
 
+    # Django reads timestamptz through its own loader, a Python subclass of psycopg's that pins
+    # the zone: ~10 µs a value, a fifth of the list's request. With Django's zone and the
+    # session's both UTC, psycopg's own (compiled) loader gives the same aware datetimes.
+    native_timestamps = conn.timezone is dt.UTC and conn.connection.info.parameter_status("TimeZone") == "UTC"
+
     def execute(sql, params, many, context):
         started = time.monotonic()
         with conn.wrap_database_errors, psycopg.Cursor(conn.connection) as cursor:
+            if native_timestamps:
+                cursor.adapters.register_loader(_TIMESTAMPTZ_OID, _native_timestamptz_loader())
             cursor.execute(sql, params, prepare=True)
             result = cursor.fetchall()
         if conn.queries_logged:
