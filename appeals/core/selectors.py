@@ -7,6 +7,7 @@ object is simply not found. Desk staff see every enterprise, but not applicants'
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import router
 from django.db.models import BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -102,16 +103,27 @@ def appeal_list_for(user) -> QuerySet[Appeal]:
     return qs.order_by("-created_at", "-id")
 
 
-def appeal_list_page(filtered: QuerySet[Appeal], bottom: int, top: int, *, unfiltered_for=None) -> list[dict]:
+def appeal_list_page(filtered, bottom: int, top: int, *, unfiltered_for=None) -> list[dict]:
     """A slice of the list (already scoped, filtered and ordered) read with its joins in one
     query, a prepared statement on PostgreSQL (its plan costs more than its run).
 
     `unfiltered_for`: the user, when `filtered` is `appeal_list_for(user)` as it is (no filter,
     no search): the statement is then determined by the user's tenant scope and the slice, and
-    its compiled SQL is kept per process (prepared_values' memo) instead of compiled per request."""
+    its compiled SQL is kept per process (prepared_values' memo) instead of compiled per request.
+    `filtered` may then be a zero-argument callable returning that queryset, called only when
+    the statement is not kept yet."""
     memo = None if unfiltered_for is None else ("appeal-list", tenant_scope(unfiltered_for), bottom, top)
-    return prepared_values(lambda: filtered.values("pk", *APPEAL_LIST_VALUES)[bottom:top], ("pk", *APPEAL_LIST_VALUES),
-                           memo=memo, using=filtered.db)
+    if callable(filtered):
+        using = router.db_for_read(Appeal)
+
+        def build():
+            return filtered().values("pk", *APPEAL_LIST_VALUES)[bottom:top]
+    else:
+        using = filtered.db
+
+        def build():
+            return filtered.values("pk", *APPEAL_LIST_VALUES)[bottom:top]
+    return prepared_values(build, ("pk", *APPEAL_LIST_VALUES), memo=memo, using=using)
 
 
 def appeal_list_rows(ids: list[int]) -> dict[int, dict]:

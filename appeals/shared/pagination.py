@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import cached_property
 
 from django.conf import settings
@@ -74,35 +75,62 @@ class _Page(Page):
         return len(self.object_list) == self.paginator.per_page
 
 
+class _Slice(Sequence):
+    """paginator.queryset[bottom:top], read on first use."""
+
+    def __init__(self, paginator, bottom: int, top: int):
+        self.paginator, self.bottom, self.top = paginator, bottom, top
+
+    @cached_property
+    def _items(self) -> list:
+        return list(self.paginator.queryset[self.bottom : self.top])
+
+    def __getitem__(self, index):
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class CappedCountPaginator(DjangoPaginator):
     """Exact counts up to a limit, the planner's estimate above it (see the module docstring)."""
 
     count_exact = True
 
     def __init__(self, object_list, per_page, *args, count_key: tuple | None = None, **kwargs):
+        # object_list: a queryset, a list, or a zero-argument callable that builds the queryset,
+        # called only when it is needed (a count not remembered, a deep page's ids).
         # count_key: a key that determines the list's query completely (as prepared_values' memo
-        # does); a remembered estimate is then found without compiling the count's SQL.
+        # does); a remembered estimate is then found without compiling (or building) the query.
         super().__init__(object_list, per_page, *args, **kwargs)
         self.count_key = count_key
 
     @cached_property
+    def queryset(self):
+        return self.object_list() if callable(self.object_list) else self.object_list
+
+    @cached_property
     def count(self) -> int:
         limit = getattr(settings, "PAGINATION_EXACT_COUNT_LIMIT", 1000)
-        queryset = self.object_list
+        if self.count_key is not None:
+            key = (limit, "key", self.count_key)
+            remembered = _remembered_estimate(key)
+            if remembered is not None:
+                self.count_exact = False
+                return remembered
+        queryset = self.queryset
         if not hasattr(queryset, "query"):
             return len(queryset)
-        if self.count_key is not None:
-            key = (queryset.db, limit, "key", self.count_key)
-        else:
+        if self.count_key is None:
             try:
                 sql, params = queryset.order_by().query.sql_with_params()
             except EmptyResultSet:  # a filter that can match nothing (no tenant, an empty search)
                 return 0
             key = (queryset.db, limit, sql, tuple(map(str, params)))
-        remembered = _remembered_estimate(key)
-        if remembered is not None:
-            self.count_exact = False
-            return remembered
+            remembered = _remembered_estimate(key)
+            if remembered is not None:
+                self.count_exact = False
+                return remembered
         seen = queryset.order_by()[: limit + 1].count()
         if seen <= limit:
             return seen
@@ -115,12 +143,17 @@ class CappedCountPaginator(DjangoPaginator):
         return _Page(*args, **kwargs)
 
     def page(self, number):
+        """The page, with `bottom` and `top`: the slice of the list it shows. Its object_list is
+        the queryset's slice, built when first read (never, when the caller reads the rows of
+        the same slice another way)."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if self.count_exact and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)
+        page = self._get_page(_Slice(self, bottom, top), number, self)
+        page.bottom, page.top = bottom, top
+        return page
 
     def validate_number(self, number):
         # An estimated count can overshoot: a page past the real end is empty, not a 404.
@@ -138,9 +171,9 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
     def page_of(self, queryset, request, view=None, *, count_key: tuple | None = None) -> Page:
-        """DRF's paginate_queryset without reading the page: the Page, its object_list still a
-        lazy slice, so the caller may read the same slice of another queryset instead.
-        `count_key`: see CappedCountPaginator."""
+        """DRF's paginate_queryset without reading the page: the Page, its object_list a lazy
+        slice, so the caller may read the same slice (`page.bottom`, `page.top`) of another
+        queryset instead. `queryset` and `count_key`: see CappedCountPaginator."""
         self.request = request
         paginator = self.django_paginator_class(queryset, self.get_page_size(request), count_key=count_key)
         page_number = self.get_page_number(request, paginator)

@@ -2,12 +2,15 @@
 token lookup and the plain appeal list. A kept statement must never carry one request's token,
 tenant or page into another's."""
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from appeals.core.models import Appeal
 from appeals.core.services import appeals as svc
 from appeals.shared import db
 from tests import factories
@@ -124,3 +127,53 @@ def test_redis_cache_keeps_one_client_per_pool(settings):
     cache.set("kept-client", {"n": 1}, 30)
     assert cache.get("kept-client") == {"n": 1}
     assert client.ttl(cache.make_and_validate_key("kept-client")) > 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statements are prepared on PostgreSQL only")
+def test_prepared_reads_give_the_orms_datetimes_whatever_the_sessions_zone(enterprise, enterprise_admin):
+    """prepared_values reads timestamptz with psycopg's own loader when the session's zone is
+    UTC, as Django keeps it; under any other session zone it reads them with Django's loader.
+    Either way the values are what the ORM reads on the same session: aware, tagged UTC."""
+    appeal = file_appeal(enterprise, enterprise_admin)
+    names = ("created_at", "updated_at")
+    seen = {}
+    for zone in ("UTC", "Asia/Shanghai"):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('TimeZone', %s, false)", [zone])
+        try:
+            (row,) = db.prepared_values(Appeal.objects.filter(pk=appeal.pk).values(*names), names)
+            orm = Appeal.objects.values(*names).get(pk=appeal.pk)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('TimeZone', 'UTC', false)")
+        assert row == orm, zone
+        assert all(value.tzinfo is dt.UTC for value in row.values()), (zone, row)
+        seen[zone] = row
+    assert seen["UTC"] == {"created_at": appeal.created_at, "updated_at": appeal.updated_at}
+
+
+def test_a_kept_list_page_is_paged_without_building_its_queryset():
+    """CappedCountPaginator takes a callable that builds the queryset: with the count's estimate
+    remembered under its key, a page near the top never calls it; a deep page's rows do, once."""
+    from appeals.shared import pagination
+
+    built = []
+
+    def queryset():
+        built.append(1)
+        return list(range(100_000))  # a long list standing in for the ids' queryset
+
+    key = ("test-list", "scope-1")
+    pagination._remember_estimate((1000, "key", key), 5000)
+    try:
+        paginator = pagination.CappedCountPaginator(queryset, 20, count_key=key)
+        page = paginator.page(3)
+        assert (page.bottom, page.top, paginator.count, paginator.count_exact) == (40, 60, 5000, False)
+        assert built == []
+        assert list(page.object_list) == list(range(40, 60)) and built == [1]
+        # Without a remembered estimate, the count needs the queryset: built then, and once.
+        fresh = pagination.CappedCountPaginator(queryset, 20, count_key=("test-list", "scope-2"))
+        assert fresh.count == 100_000 and fresh.count_exact and len(fresh.page(2).object_list) == 20
+        assert built == [1, 1]
+    finally:
+        pagination._estimates.clear()

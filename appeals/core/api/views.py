@@ -202,13 +202,22 @@ class AppealViewSet(viewsets.GenericViewSet):
         # offset), then the joined rows of those ids.
         # The plain list (no filter, no search: most requests) is the same statement for every
         # user of a tenant scope, compiled once per process (selectors.appeal_list_page).
-        unfiltered = self._unfiltered()
-        filtered = self.filter_queryset(selectors.appeal_list_for(request.user))
-        page = self.paginator.page_of(filtered.values_list("pk", flat=True), request, self,
-                                      count_key=("appeal-list", selectors.tenant_scope(request.user)) if unfiltered else None)
-        bottom, top = page.object_list.query.low_mark, page.object_list.query.high_mark
-        if top is not None and top <= settings.PAGINATION_SINGLE_QUERY_DEPTH:
-            rows = selectors.appeal_list_page(filtered, bottom, top, unfiltered_for=request.user if unfiltered else None)
+        # That statement and the count's estimate are found by key; the queryset is then never
+        # built (hence the callables).
+        user = request.user
+        if self._unfiltered():
+            def filtered():
+                return selectors.appeal_list_for(user)
+
+            page = self.paginator.page_of(lambda: filtered().values_list("pk", flat=True), request, self,
+                                          count_key=("appeal-list", selectors.tenant_scope(user)))
+            unfiltered_for = user
+        else:
+            filtered = self.filter_queryset(selectors.appeal_list_for(user))
+            page = self.paginator.page_of(filtered.values_list("pk", flat=True), request, self)
+            unfiltered_for = None
+        if page.top <= settings.PAGINATION_SINGLE_QUERY_DEPTH:
+            rows = selectors.appeal_list_page(filtered, page.bottom, page.top, unfiltered_for=unfiltered_for)
         else:
             ids = list(page.object_list)
             by_id = selectors.appeal_list_rows(ids)
