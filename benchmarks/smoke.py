@@ -44,7 +44,7 @@ SMOKE = {
     "evidence_log_analysis.py": (["--rows", "2000", "--runs", "1"], {}),
     "anomaly.py": (["--smoke"], {}),
     "evidence_upload.py": (["--runs", "1", "--small-mb", "1", "--big-mb", "2"], {}),
-    "lists.py": (["--sizes", "300", "600", "--repeat", "2", "--throughput", "300", "--seconds", "1"],
+    "lists.py": (["--sizes", "300", "600", "--repeat", "2", "--throughput", "300", "--seconds", "1", "--rounds", "1"],
                  {"BENCH_DATABASE_URL": f"{PG}/{DB}_lists"}),
     "metrics_scrape.py": (["--appeals", "300", "--open", "30", "--messages", "100", "--backlog", "10", "--runs", "2"],
                           {"BENCH_DATABASE_URL": f"{PG}/{DB}_metrics"}),
