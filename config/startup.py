@@ -31,7 +31,6 @@ def startup_checks_or_exit(process: str) -> None:
         raise SystemExit(1)
 
 
-
 def warm_up() -> None:
     """What every process serving requests would otherwise do on its first request, done once
     in a master that forks them (gunicorn's preload_app): import the URLconf, hence every view,

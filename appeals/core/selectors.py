@@ -113,17 +113,10 @@ def appeal_list_page(filtered, bottom: int, top: int, *, unfiltered_for=None) ->
     `filtered` may then be a zero-argument callable returning that queryset, called only when
     the statement is not kept yet."""
     memo = None if unfiltered_for is None else ("appeal-list", tenant_scope(unfiltered_for), bottom, top)
-    if callable(filtered):
-        using = router.db_for_read(Appeal)
-
-        def build():
-            return filtered().values("pk", *APPEAL_LIST_VALUES)[bottom:top]
-    else:
-        using = filtered.db
-
-        def build():
-            return filtered.values("pk", *APPEAL_LIST_VALUES)[bottom:top]
-    return prepared_values(build, ("pk", *APPEAL_LIST_VALUES), memo=memo, using=using)
+    source = filtered if callable(filtered) else lambda: filtered
+    using = router.db_for_read(Appeal) if callable(filtered) else filtered.db
+    return prepared_values(lambda: source().values("pk", *APPEAL_LIST_VALUES)[bottom:top], ("pk", *APPEAL_LIST_VALUES),
+                           memo=memo, using=using)
 
 
 def appeal_list_rows(ids: list[int]) -> dict[int, dict]:

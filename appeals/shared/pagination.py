@@ -114,23 +114,22 @@ class CappedCountPaginator(DjangoPaginator):
         limit = getattr(settings, "PAGINATION_EXACT_COUNT_LIMIT", 1000)
         if self.count_key is not None:
             key = (limit, "key", self.count_key)
-            remembered = _remembered_estimate(key)
-            if remembered is not None:
-                self.count_exact = False
-                return remembered
-        queryset = self.queryset
-        if not hasattr(queryset, "query"):
-            return len(queryset)
-        if self.count_key is None:
+        else:
+            queryset = self.queryset
+            if not hasattr(queryset, "query"):
+                return len(queryset)
             try:
                 sql, params = queryset.order_by().query.sql_with_params()
             except EmptyResultSet:  # a filter that can match nothing (no tenant, an empty search)
                 return 0
             key = (queryset.db, limit, sql, tuple(map(str, params)))
-            remembered = _remembered_estimate(key)
-            if remembered is not None:
-                self.count_exact = False
-                return remembered
+        remembered = _remembered_estimate(key)
+        if remembered is not None:
+            self.count_exact = False
+            return remembered
+        queryset = self.queryset
+        if not hasattr(queryset, "query"):
+            return len(queryset)
         seen = queryset.order_by()[: limit + 1].count()
         if seen <= limit:
             return seen
