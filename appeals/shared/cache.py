@@ -67,6 +67,7 @@ class RedisFailOpenCache(RedisCache):
         self._errors = _redis_errors()
         self._down_until = 0.0
         self._lock = threading.Lock()
+        self._scripts = {}
 
     def _call(self, name, *args, **kwargs):
         if time.monotonic() < self._down_until:
@@ -74,13 +75,33 @@ class RedisFailOpenCache(RedisCache):
         try:
             return getattr(super(), name)(*args, **kwargs)
         except self._errors as exc:
-            with self._lock:
-                first = time.monotonic() >= self._down_until
-                self._down_until = time.monotonic() + DOWN_SECONDS
-            if first:
-                logger.warning("cache: Redis unreachable (%s: %s); using this process's local memory for %.0f s",
-                               type(exc).__name__, exc, DOWN_SECONDS)
+            self._mark_down(exc)
             return getattr(self._fallback, name)(*args, **kwargs)
+
+    def _mark_down(self, exc: BaseException) -> None:
+        with self._lock:
+            first = time.monotonic() >= self._down_until
+            self._down_until = time.monotonic() + DOWN_SECONDS
+        if first:
+            logger.warning("cache: Redis unreachable (%s: %s); using this process's local memory for %.0f s",
+                           type(exc).__name__, exc, DOWN_SECONDS)
+
+    def eval_script(self, lua: str, keys: list[str], args: list):
+        """Runs a Lua script on this cache's Redis in one round trip, its keys named as the
+        cache names its own (prefix, version); redis-py's Script sends EVALSHA and loads the
+        script once per server. Returns None, and marks Redis down like any other call, when
+        Redis is unreachable: the caller then does its work on the local-memory fallback."""
+        if time.monotonic() < self._down_until:
+            return None
+        try:
+            client = self._cache.get_client(write=True)
+            script = self._scripts.get(lua)
+            if script is None:
+                script = self._scripts.setdefault(lua, client.register_script(lua))
+            return script(keys=[self.make_and_validate_key(key) for key in keys], args=args, client=client)
+        except self._errors as exc:
+            self._mark_down(exc)
+            return None
 
     def add(self, key, value, timeout=None, version=None):
         return self._call("add", key, value, timeout, version)

@@ -15,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from appeals.core import selectors
@@ -26,6 +25,7 @@ from appeals.core.services import appeals as appeal_services
 from appeals.core.services import auth as auth_services
 from appeals.core.services import enterprises as enterprise_services
 from appeals.shared.exceptions import PermissionDenied, RateLimited, ValidationFailed
+from appeals.shared.throttling import ScopedRateThrottle
 
 
 def _input(serializer_class, request, *, partial: bool = False) -> dict:
