@@ -99,15 +99,21 @@ def url_problem(url: str, *, resolve: bool = True) -> str:
     """Why a URL cannot receive webhooks ("" when it can): https only (plain http to loopback
     where ALLOW_LOOPBACK_HTTP), no credentials in it, and no refused address, by literal or by
     what the name resolves to now. The message is English; callers translate their own."""
+    return checked_target(url, resolve=resolve)[0]
+
+
+def checked_target(url: str, *, resolve: bool = True) -> tuple[str, list[str]]:
+    """url_problem's answer and the addresses it checked, in the resolver's order of preference
+    (empty when `resolve` is off and the host is a name)."""
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
     except ValueError:
-        return "invalid"
+        return "invalid", []
     if parts.scheme not in ("https", "http") or not host:
-        return "scheme"
+        return "scheme", []
     if parts.username or parts.password:
-        return "credentials"
+        return "credentials", []
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
@@ -118,17 +124,33 @@ def url_problem(url: str, *, resolve: bool = True) -> str:
         addresses = []
     else:
         try:
-            addresses = sorted({info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)})
+            infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError, ValueError):
-            return "unresolvable"
+            return "unresolvable", []
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if host.lower() in ("localhost", "localhost.localdomain") and not addresses:
         addresses = ["127.0.0.1"]
     if any(refused_address(a.split("%")[0]) for a in addresses):
-        return "address"
+        return "address", addresses
     all_loopback = bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
     if parts.scheme == "http" and not (all_loopback and _conf("ALLOW_LOOPBACK_HTTP")):
-        return "scheme"
-    return ""
+        return "scheme", addresses
+    return "", addresses
+
+
+def pinned(url: str, address: str) -> tuple[str, dict, dict]:
+    """The request to send to `url` at the checked `address`: the URL with that address as its
+    host, the Host header and (https) the TLS server name of the original, so the receiver sees
+    its own name and its certificate is verified for it. Connecting to the address that was
+    checked, not to whatever the name resolves to a moment later, closes the DNS-rebinding gap
+    (a name that answers a public address for the check, then 127.0.0.1 or 10.x for the POST)."""
+    parts = urlsplit(url)
+    if parts.hostname is None or parts.hostname.strip("[]") == address:
+        return url, {}, {}
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {"host": parts.netloc}, extensions
 
 
 # --- the request and its delivery ----------------------------------------------------------------
@@ -194,20 +216,21 @@ def post(message, request: WebhookRequest) -> str:
     anything else: PermanentDeliveryError. Redirects are not followed (the target was checked)."""
     if request.gone:
         raise PermanentDeliveryError(f"not sent: {request.gone}", code="webhook_endpoint_gone")
-    problem = url_problem(request.url)
+    problem, addresses = checked_target(request.url)
     if problem:
         _log_attempt(message, status_code=None, latency_ms=0, outcome="refused", error=f"refused url: {problem}")
         raise PermanentDeliveryError(f"the endpoint's address is refused ({problem})", code="webhook_url")
     timestamp = int(time.time())
     signature = " ".join(sign(secret=s, msg_id=request.msg_id, timestamp=timestamp, body=request.body) for s in request.secrets)
-    headers = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": request.msg_id,
+    url, host_header, extensions = pinned(request.url, addresses[0])
+    headers = {**host_header, "content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": request.msg_id,
                "webhook-timestamp": str(timestamp), "webhook-signature": signature}
     timeout = httpx.Timeout(_conf("READ_TIMEOUT_SECONDS"), connect=_conf("CONNECT_TIMEOUT_SECONDS"))
     started = time.monotonic()
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             # Streamed and not read: the status is the answer; a receiver's body is never needed.
-            with client.stream("POST", request.url, content=request.body, headers=headers) as response:
+            with client.stream("POST", url, content=request.body, headers=headers, extensions=extensions) as response:
                 status = response.status_code
                 retry_after = _retry_after(response)
     except httpx.TimeoutException as exc:

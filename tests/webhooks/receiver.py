@@ -95,7 +95,8 @@ class Receiver:
         msg_id = headers.get("webhook-id", "")
         valid = verify(secret=self.secret, headers=headers, body=body, tolerance=REPLAY_WINDOW)
         with self.lock:
-            record = {"id": msg_id, "valid": valid, "at": time.time(), "signatures": headers.get("webhook-signature", "")}
+            record = {"id": msg_id, "valid": valid, "at": time.time(), "signatures": headers.get("webhook-signature", ""),
+                      "host": headers.get("host", "")}
             self.requests.append(record)
             if msg_id in self.acked_in_time:
                 self.after_ack[msg_id] += 1

@@ -1,6 +1,7 @@
 """One delivery attempt at a time, in-process, against the loopback receiver: what each answer
 does to the outbox row and the delivery log (the worker runs the same service)."""
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -114,6 +115,32 @@ def test_a_receiver_down_is_a_connection_error_retried(endpoint_for, enterprise_
     _event, message = raise_event()
     assert message_deliver(message_id=message.pk).state == MessageState.QUEUED
     assert WebhookDelivery.objects.get(endpoint=endpoint).error.startswith("connection")
+
+
+def test_the_post_goes_to_the_address_that_was_checked_not_to_a_rebound_name(fast_timeouts, endpoint_for, enterprise_admin,
+                                                                             raise_event, monkeypatch):
+    """DNS rebinding: a name that resolves to an allowed address for the check and to a refused
+    one a moment later. The resolver is the one stand-in here (no DNS server of ours answers
+    for a name): `localhost` is the receiver's loopback address once, then 10.0.0.1."""
+    endpoint, receiver = endpoint_for(enterprise_admin)
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    real_getaddrinfo = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, *args, **kwargs):
+        if host != "localhost":
+            return real_getaddrinfo(host, *args, **kwargs)
+        address = "127.0.0.1" if not answers else "10.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    type(endpoint).objects.filter(pk=endpoint.pk).update(url=f"http://localhost:{port}/hooks")
+    _event, message = raise_event()
+    assert message_deliver(message_id=message.pk).state == MessageState.SENT
+    assert answers == ["127.0.0.1"]  # resolved once, for the check; the POST went to that address
+    assert [(r["valid"], r["host"]) for r in receiver.requests] == [(True, f"localhost:{port}")]
+    assert _log(endpoint) == [(1, "delivered", 200)]
 
 
 def test_after_a_rotation_both_secrets_sign_until_the_old_one_expires(endpoint_for, enterprise_admin, manager, raise_event):

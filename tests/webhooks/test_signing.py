@@ -82,3 +82,17 @@ def test_loopback_over_http_only_where_local_settings_allow_it(settings):
     assert webhook.url_problem("http://localhost:18200/hooks") == ""
     # Never link-local, even where loopback is allowed.
     assert webhook.url_problem("http://169.254.169.254/") == "address"
+
+
+@pytest.mark.parametrize(("url", "address", "expected"), [
+    ("https://hooks.example.com/in", "93.184.216.34",
+     ("https://93.184.216.34/in", {"host": "hooks.example.com"}, {"sni_hostname": "hooks.example.com"})),
+    ("https://hooks.example.com:8443/in?x=1", "2001:db8::7",
+     ("https://[2001:db8::7]:8443/in?x=1", {"host": "hooks.example.com:8443"}, {"sni_hostname": "hooks.example.com"})),
+    ("http://localhost:18200/hooks", "127.0.0.1", ("http://127.0.0.1:18200/hooks", {"host": "localhost:18200"}, {})),
+    ("https://8.8.8.8/hooks", "8.8.8.8", ("https://8.8.8.8/hooks", {}, {})),  # a literal is sent as it is
+])
+def test_the_post_is_pinned_to_the_checked_address_under_the_receivers_own_name(url, address, expected):
+    """Host header and TLS server name stay the receiver's, so its virtual host answers and its
+    certificate is verified for its name, while the connection goes where the check looked."""
+    assert webhook.pinned(url, address) == expected
