@@ -77,3 +77,22 @@ def test_each_list_order_has_its_index(several, enterprise_admin, manager, who, 
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan, plan
+
+
+def test_state_labels_follow_each_requests_language(several, enterprise_admin, api_as):
+    """Labels are kept per language and process: a Chinese, an English, then a Chinese request
+    each get their own language's words."""
+    from django.utils import translation
+
+    from appeals.core.models import AppealState
+
+    client = api_as(enterprise_admin)
+    for language in ("zh-hans", "en", "zh-hans"):
+        rows = client.get("/api/v1/appeals/", HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+        with translation.override(language):
+            expected = {r["reference"]: str(AppealState(r["state"]).label) for r in rows}
+        assert {r["reference"]: r["state_display"] for r in rows} == expected
+        assert len(set(expected.values())) == 2  # drafts and the claimed case
+    zh = client.get("/api/v1/appeals/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    en = client.get("/api/v1/appeals/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert [r["state_display"] for r in zh] != [r["state_display"] for r in en]

@@ -10,6 +10,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -162,17 +163,22 @@ def _when(value, tz=None):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# (language, state) -> the state's label in that language: catalogues do not change while a
+# process runs, and a lazy label's translation was a tenth of a list page's row building.
+_STATE_LABELS: dict[tuple[str | None, str], str] = {}
+
+
 def appeal_list_rows_output(rows: list[dict]) -> list[dict]:
-    """AppealListOutput for a page of `selectors.APPEAL_LIST_VALUES` rows: the zone and the
-    state labels are looked up once per page, not once per row."""
+    """AppealListOutput for a page of `selectors.APPEAL_LIST_VALUES` rows: the zone is looked
+    up once per page, each state's label once per language and process."""
     tz = timezone.get_current_timezone()
-    labels = {}
+    language = get_language()
     out = []
     for row in rows:
-        state = row["state"]
-        label = labels.get(state)
+        key = (language, row["state"])
+        label = _STATE_LABELS.get(key)
         if label is None:
-            label = labels[state] = str(AppealState(state).label)
+            label = _STATE_LABELS[key] = str(AppealState(row["state"]).label)
         out.append(appeal_list_row(row, tz=tz, state_display=label))
     return out
 
@@ -213,8 +219,6 @@ class AppealDetailOutput(AppealListOutput):
     decision_reason = serializers.SerializerMethodField(help_text="The outcome code's reason for this case, in the request's language.")
 
     def get_decision_reason(self, appeal) -> str:
-        from django.utils.translation import get_language
-
         zh = (get_language() or "").lower().startswith("zh")
         return appeal.decision_reason_zh if zh else appeal.decision_reason_en
 
