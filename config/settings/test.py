@@ -7,7 +7,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 
 from .base import *  # noqa: E402,F401,F403
-from .base import BASE_DIR, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, EVIDENCE, REST_FRAMEWORK, VERIFICATION  # noqa: E402
+from .base import BASE_DIR, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, EVIDENCE, VERIFICATION  # noqa: E402
 
 # A thin backend that lets the test runner flush the append-only audit table
 # (production keeps the stock backend, where TRUNCATE is refused by the trigger).
@@ -24,7 +24,6 @@ EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "appeals.notifications.sms.backends.locmem.SmsBackend")
 # Where the session's worker (file SMS backend) writes, and where the tests read it back.
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / ".test-sms" / os.environ.get("TEST_DB_NAME", "test_appeals")))
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "token": "10000/min"}}
 LANGUAGE_CODE = "en"
 
 # A worker process started by the tests works on the test database, not the dev one.
