@@ -14,6 +14,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import caches
 from django.utils import translation
+from rest_framework.throttling import SimpleRateThrottle
 
 from appeals.core.services import appeals as appeal_services
 from appeals.notifications import sms
@@ -120,6 +121,26 @@ def intake_guards_off(settings):
     the guards the production settings have; build a satisfying case with tests/builders.py."""
     settings.VERIFICATION = {**settings.VERIFICATION, "REQUIRED": False}
     settings.EVIDENCE = {**settings.EVIDENCE, "ENFORCE_COMPLETENESS_ON_SUBMIT": False}
+
+
+RELAXED_THROTTLE_RATE = "100000/min"
+
+
+@pytest.fixture
+def relaxed_throttles(settings, monkeypatch):
+    """For a test that must send more API requests in a minute than any real client may (a
+    fuzzer, a load or concurrency test): this one test gets every rate limit (anon, user,
+    token) raised to RELAXED_THROTTLE_RATE. The throttles still run and count; they just never
+    refuse. Every other test meets the production rates of config/settings/base.py
+    (tests/api/test_auth_and_docs.py checks that they are in force).
+
+    Both places the rates live are set: the setting (DRF's api_settings reloads on
+    setting_changed) and SimpleRateThrottle.THROTTLE_RATES, the class attribute DRF copies from
+    api_settings once, at import, and every throttle class (appeals.shared.throttling's too)
+    reads. pytest-django and monkeypatch put both back after the test."""
+    rates = {scope: RELAXED_THROTTLE_RATE for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
 
 
 _SEED_OUTCOME_CODES = importlib.import_module("appeals.migrations.0024_outcome_codes").seed

@@ -1,8 +1,11 @@
-"""Token and session auth, the token throttle, the OpenAPI schema and the offline Swagger UI."""
+"""Token and session auth, the rate limits the suite runs with, the token throttle, the OpenAPI
+schema and the offline Swagger UI."""
 
 import pytest
 from django.core.cache import cache
+from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from appeals.core.api.views import TokenRateThrottle
 
@@ -26,6 +29,37 @@ def test_wrong_password_is_a_400_not_a_token(enterprise_admin):
     assert "non_field_errors" in r.json()["fields"]
     r = APIClient().post("/api/v1/auth/token/", {"username": "admin-a"}, format="json")
     assert r.status_code == 400 and "password" in r.json()["fields"]
+
+
+# config/settings/base.py's defaults (THROTTLE_ANON, THROTTLE_USER, THROTTLE_TOKEN).
+PRODUCTION_RATES = {"anon": "60/min", "user": "600/min", "token": "10/min"}
+# An endpoint anyone may call without credentials, under the default throttles.
+ANONYMOUS_ENDPOINT = "/api/v1/verification/email/confirm/"
+
+
+def test_the_suite_runs_with_the_production_rate_limits():
+    """No test setting raises them for everyone (a test that needs more asks for the
+    `relaxed_throttles` fixture), and no THROTTLE_* variable in the shell changes them."""
+    assert api_settings.DEFAULT_THROTTLE_RATES == PRODUCTION_RATES
+    assert SimpleRateThrottle.THROTTLE_RATES == PRODUCTION_RATES  # what the throttles read
+
+
+def test_the_61st_anonymous_request_in_a_minute_is_refused(db):
+    client = APIClient()
+    codes = [client.post(ANONYMOUS_ENDPOINT, {"token": "forged"}, format="json").status_code for _ in range(61)]
+    assert codes == [200] * 60 + [429]
+    r = client.post(ANONYMOUS_ENDPOINT, {"token": "forged"}, format="json")
+    assert r.status_code == 429 and r.json()["code"] == "throttled" and 0 < int(r["Retry-After"]) <= 60
+    # Another address has its own minute.
+    assert client.post(ANONYMOUS_ENDPOINT, {"token": "forged"}, format="json", REMOTE_ADDR="192.0.2.61").status_code == 200
+
+
+@pytest.mark.usefixtures("relaxed_throttles")
+def test_relaxed_throttles_lift_the_limits_for_one_test(db):
+    """The fixture reaches the throttles themselves, not only the setting."""
+    assert SimpleRateThrottle.THROTTLE_RATES["anon"] == api_settings.DEFAULT_THROTTLE_RATES["anon"] != "60/min"
+    client = APIClient()
+    assert {client.post(ANONYMOUS_ENDPOINT, {"token": "forged"}, format="json").status_code for _ in range(61)} == {200}
 
 
 def test_token_endpoint_is_throttled(enterprise_admin, monkeypatch):
