@@ -102,6 +102,9 @@ FORM = {"action": "verify_code", "code": "1\x002", "comment": "A" * 5000, "next"
         "username": "admin-a\x00", "password": "x", "state": "\x00", "assignee": "-1"}
 
 
+# Thousands of requests a role within a minute or two: at the production rates (600/min per
+# user) the last few hundred API requests of a role were answered 429 before their view ran.
+@pytest.mark.usefixtures("relaxed_throttles")
 def test_every_url_pattern_with_hostile_path_values_is_never_a_5xx(world):
     routes = [r for r in dict.fromkeys(_patterns()) if "logout" not in r]
     assert len(routes) > 150  # the walk really covers the project (admin included)

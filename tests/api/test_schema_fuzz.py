@@ -164,6 +164,10 @@ def _aim_at_real_objects(case, world) -> None:
             case.body["password"] = "demo-pass-2026"
 
 
+# Some 13,000 requests within a few minutes, a third as each persona: at the production rates
+# (600/min per user) about half were answered 429, which every check accepts, so the test
+# passed without reaching the code behind them.
+@pytest.mark.usefixtures("relaxed_throttles")
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_default_check_passes(case, fuzz_world):
