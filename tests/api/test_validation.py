@@ -201,3 +201,32 @@ def test_writes_are_audited_with_the_client_ip(api_as, enterprise_admin, account
     event = AuditEvent.objects.get(action="account.update")
     assert event.ip == "10.1.2.3" and event.actor == enterprise_admin
     assert event.after["display_name"] == "Renamed"
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", "off", None])
+def test_a_boolean_in_a_json_body_is_true_or_false(api_as, manager, value):
+    """The schema says `type: boolean`: DRF alone would take 0, 1, "yes" or "off" (the schema
+    fuzzer found `"active": 0` accepted). Nothing is created on the refusal."""
+    from appeals.recovery.models import RecoveryStepTemplate
+
+    body = {"kind": "short_ban", "order": 40, "anchor": "decision", "offset_days": 7, "duration_days": 14,
+            "remind_at_end": True, "title_en": "Check the complaint rate", "title_zh": "检查投诉率", "text_en": "", "text_zh": ""}
+    before = RecoveryStepTemplate.objects.count()
+    _assert_field_error(api_as(manager).post("/api/v1/recovery/templates/", {**body, "active": value}, format="json"), "active")
+    assert RecoveryStepTemplate.objects.count() == before
+    created = api_as(manager).post("/api/v1/recovery/templates/", {**body, "active": False}, format="json")
+    assert created.status_code == 201 and created.json()["active"] is False
+
+
+def test_a_boolean_from_a_form_or_query_string_still_reads_its_words():
+    from django.http import QueryDict
+    from rest_framework import serializers
+
+    class Flag(serializers.Serializer):
+        on = serializers.BooleanField()
+
+    for text, expected in (("true", True), ("on", True), ("1", True), ("false", False), ("off", False)):
+        form = Flag(data=QueryDict(f"on={text}"))
+        assert form.is_valid(), form.errors
+        assert form.validated_data["on"] is expected
+    assert not Flag(data={"on": "true"}).is_valid()  # a JSON body's string is not a boolean
